@@ -1,0 +1,38 @@
+"""Version shims so the add-on runs on Blender 4.2 LTS, 4.5 LTS and 5.0.
+
+Every API that differs between those versions is reached through a function here; nothing
+else in the add-on tests ``bpy.app.version``.
+"""
+
+from __future__ import annotations
+
+import bpy
+
+
+def sequencer_strips(scene: bpy.types.Scene, *, all_levels: bool = False):
+    """The scene's top-level VSE strips (``strips`` in 5.0, ``sequences`` before).
+
+    ``all_levels`` includes strips inside meta strips (``strips_all`` / ``sequences_all``).
+    Creates the sequence editor if the scene has none.
+    """
+    editor = scene.sequence_editor or scene.sequence_editor_create()
+    if hasattr(editor, "strips"):
+        return editor.strips_all if all_levels else editor.strips
+    return editor.sequences_all if all_levels else editor.sequences
+
+
+def eevee_engine_name() -> str:
+    """Render-engine identifier of EEVEE: 'BLENDER_EEVEE_NEXT' on 4.2–4.5, 'BLENDER_EEVEE' on 5.0."""
+    items = bpy.types.RenderSettings.bl_rna.properties["engine"].enum_items.keys()
+    return "BLENDER_EEVEE_NEXT" if "BLENDER_EEVEE_NEXT" in items else "BLENDER_EEVEE"
+
+
+def set_output_format(image_settings, file_format: str) -> None:
+    """Set an output ``file_format`` ('PNG', 'OPEN_EXR', 'FFMPEG', ...).
+
+    Blender 5.0 groups formats by ``media_type`` ('IMAGE', 'MULTI_LAYER_IMAGE', 'VIDEO'), which
+    must be set before a format of another media type can be chosen.
+    """
+    if hasattr(image_settings, "media_type"):
+        image_settings.media_type = "VIDEO" if file_format == "FFMPEG" else "IMAGE"
+    image_settings.file_format = file_format

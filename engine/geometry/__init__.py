@@ -1,0 +1,1 @@
+"""Cameras and projective geometry (OpenCV convention: x right, y down, z forward)."""

@@ -1,0 +1,1 @@
+"""File formats: the one reader/writer per format, and atomic output helpers."""

@@ -1,0 +1,180 @@
+"""The tracks file: the one reader and writer of 3D point tracks (``.npz``).
+
+Layout (format version :data:`TRACKS_FORMAT`), T frames, N points:
+
+==============  ==========  ================================================================
+key             shape       meaning
+==============  ==========  ================================================================
+``xyz``         (T, N, 3)   float32 world positions, Blender units (metres)
+``uv``          (T, N, 2)   float32 source-view pixels; (0, 0) is the centre of the top-left pixel
+``vis``         (T, N)      bool, visible in the source view
+``conf``        (T, N)      float32 confidence in [0, 1]
+``rgb``         (N, 3)      uint8 colour
+``K``           (T, 3, 3)   float32 source intrinsics, pixels
+``w2c``         (T, 4, 4)   float32 source world-to-camera, OpenCV axes (x right, y down, z fwd)
+``size``        (2,)        int32 (W, H) source image size in pixels
+``fps``         ()          float32 frames per second
+``dynamic``     (N,)        bool, optional: the point moves in the world
+``object_id``   (N,)        int32, optional: object the point lies on (0 = background)
+==============  ==========  ================================================================
+
+Paired tracks (source ↔ target view) add ``uv_tgt`` (T, N, 2), ``depth_src`` (T, N),
+``depth_tgt`` (T, N) (camera-space z, metres) and ``vis_tgt`` (T, N).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from .atomic import atomic_file
+
+TRACKS_FORMAT = 1
+
+_PAIRED = ("uv_tgt", "depth_src", "depth_tgt", "vis_tgt")
+
+
+@dataclasses.dataclass
+class Tracks:
+    """3D point tracks of one shot (see the module docstring for shapes and units)."""
+
+    xyz: np.ndarray
+    uv: np.ndarray
+    vis: np.ndarray
+    conf: np.ndarray
+    rgb: np.ndarray
+    K: np.ndarray
+    w2c: np.ndarray
+    size: tuple[int, int]
+    fps: float
+    dynamic: np.ndarray | None = None
+    object_id: np.ndarray | None = None
+    uv_tgt: np.ndarray | None = None
+    depth_src: np.ndarray | None = None
+    depth_tgt: np.ndarray | None = None
+    vis_tgt: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.xyz = np.asarray(self.xyz, np.float32)
+        self.uv = np.asarray(self.uv, np.float32)
+        self.vis = np.asarray(self.vis, bool)
+        self.conf = np.asarray(self.conf, np.float32)
+        self.rgb = np.asarray(self.rgb, np.uint8)
+        self.K = np.asarray(self.K, np.float32)
+        self.w2c = np.asarray(self.w2c, np.float32)
+        self.size = (int(self.size[0]), int(self.size[1]))
+        self.fps = float(self.fps)
+        if self.dynamic is not None:
+            self.dynamic = np.asarray(self.dynamic, bool)
+        if self.object_id is not None:
+            self.object_id = np.asarray(self.object_id, np.int32)
+        for name, dtype in (("uv_tgt", np.float32), ("depth_src", np.float32),
+                            ("depth_tgt", np.float32), ("vis_tgt", bool)):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, np.asarray(value, dtype))
+        self.validate()
+
+    @property
+    def num_frames(self) -> int:
+        return self.xyz.shape[0]
+
+    @property
+    def num_points(self) -> int:
+        return self.xyz.shape[1]
+
+    @property
+    def is_paired(self) -> bool:
+        return self.uv_tgt is not None
+
+    def validate(self, source: str = "tracks") -> None:
+        """Raise :class:`UserError` naming the first field whose shape is inconsistent."""
+        if self.xyz.ndim != 3 or self.xyz.shape[2] != 3:
+            raise UserError(f"{source}: 'xyz' must have shape (T, N, 3), got {self.xyz.shape}")
+        T, N = self.xyz.shape[:2]
+        expected = {
+            "uv": (T, N, 2), "vis": (T, N), "conf": (T, N), "rgb": (N, 3),
+            "K": (T, 3, 3), "w2c": (T, 4, 4),
+            "dynamic": (N,), "object_id": (N,),
+            "uv_tgt": (T, N, 2), "depth_src": (T, N), "depth_tgt": (T, N), "vis_tgt": (T, N),
+        }
+        for name, shape in expected.items():
+            value = getattr(self, name)
+            if value is not None and value.shape != shape:
+                raise UserError(f"{source}: '{name}' must have shape {shape} for T={T}, N={N}, got {value.shape}")
+        present = [name for name in _PAIRED if getattr(self, name) is not None]
+        if present and len(present) != len(_PAIRED):
+            missing = sorted(set(_PAIRED) - set(present))
+            raise UserError(f"{source}: paired tracks need all of {_PAIRED}; missing {missing}")
+        if self.size[0] <= 0 or self.size[1] <= 0:
+            raise UserError(f"{source}: 'size' must be positive (W, H), got {self.size}")
+        if not self.fps > 0:
+            raise UserError(f"{source}: 'fps' must be positive, got {self.fps}")
+
+    def subset(self, frames: slice | np.ndarray | None = None, points: np.ndarray | None = None) -> Tracks:
+        """A copy restricted to some frames and/or points."""
+        fr = slice(None) if frames is None else frames
+        pt = slice(None) if points is None else points
+        kw = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.name in ("size", "fps") or v is None:
+                kw[f.name] = v
+            elif f.name in ("rgb", "dynamic", "object_id"):
+                kw[f.name] = v[pt]
+            elif f.name in ("K", "w2c"):
+                kw[f.name] = v[fr]
+            else:
+                kw[f.name] = v[fr][:, pt]
+        return Tracks(**kw)
+
+
+def save_tracks(tracks: Tracks, path: str | os.PathLike) -> Path:
+    """Write ``tracks`` to ``path`` (``.npz``) atomically: never a half-written file."""
+    tracks.validate(str(path))
+    arrays = {"format": np.int32(TRACKS_FORMAT)}
+    for f in dataclasses.fields(tracks):
+        v = getattr(tracks, f.name)
+        if v is None:
+            continue
+        if f.name == "size":
+            v = np.asarray(v, np.int32)
+        elif f.name == "fps":
+            v = np.float32(v)
+        arrays[f.name] = v
+    path = Path(path)
+    with atomic_file(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, **arrays)
+    return path
+
+
+def load_tracks(path: str | os.PathLike) -> Tracks:
+    """Read a tracks file; raise :class:`UserError` naming the file on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"tracks file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise UserError(f"{path} is not a readable tracks file ({exc})") from exc
+    version = int(arrays.pop("format", -1))
+    if version != TRACKS_FORMAT:
+        raise UserError(f"{path}: tracks format {version} is not supported (expected {TRACKS_FORMAT})")
+    names = {f.name for f in dataclasses.fields(Tracks)}
+    required = {f.name for f in dataclasses.fields(Tracks) if f.default is dataclasses.MISSING}
+    missing = sorted(required - set(arrays))
+    if missing:
+        raise UserError(f"{path}: tracks file lacks {missing}")
+    kw = {k: v for k, v in arrays.items() if k in names}
+    kw["size"] = tuple(int(s) for s in kw["size"])
+    kw["fps"] = float(kw["fps"])
+    try:
+        return Tracks(**kw)
+    except UserError as exc:
+        raise UserError(f"{path}: {exc}") from exc

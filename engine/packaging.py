@@ -1,0 +1,132 @@
+"""Build the installable extension zip (bpy-free; follows Blender's extension spec).
+
+The zip holds the repository root minus ``[build] paths_exclude_pattern`` of the manifest,
+with ``blender_manifest.toml`` at its top level. With wheels, the manifest copy inside the zip
+lists them under ``wheels`` and names the target ``platforms``; the manifest in the repo is
+never modified.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+import sys
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import UserError
+from .io.atomic import atomic_file
+
+#: Blender platform name → pip platform tags for Python 3.11 wheels.
+PLATFORM_TAGS: dict[str, list[str]] = {
+    "linux-x64": ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64",
+                  "manylinux2014_x86_64", "linux_x86_64"],
+    "windows-x64": ["win_amd64"],
+    "macos-arm64": ["macosx_11_0_arm64", "macosx_12_0_arm64", "macosx_13_0_arm64",
+                    "macosx_14_0_arm64", "macosx_15_0_arm64"],
+}
+
+#: Packages Blender already ships; their wheels are left out of the zip.
+SHIPPED_BY_BLENDER = ("numpy",)
+
+MANIFEST = "blender_manifest.toml"
+
+
+def read_manifest(root: Path) -> dict:
+    path = root / MANIFEST
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise UserError(f"{path} not found: run build-extension from the repository root") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def runtime_requirements(root: Path) -> list[str]:
+    """The engine's pinned runtime requirements (pyproject ``[project] dependencies``), minus numpy."""
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    deps = pyproject["project"]["dependencies"]
+    return [d for d in deps if not d.split("=")[0].strip().lower().startswith(SHIPPED_BY_BLENDER)]
+
+
+def _excluded(rel: str, is_dir: bool, patterns: list[str]) -> bool:
+    """gitignore-style match as Blender's builder does: '/x' anchors at the root, 'x/' is a folder."""
+    name = rel.rsplit("/", 1)[-1]
+    for pattern in patterns:
+        dir_only = pattern.endswith("/")
+        pat = pattern.rstrip("/")
+        if dir_only and not is_dir:
+            continue
+        if pat.startswith("/"):
+            if fnmatch.fnmatchcase(rel, pat[1:]):
+                return True
+        elif fnmatch.fnmatchcase(name, pat) or fnmatch.fnmatchcase(rel, pat):
+            return True
+    return False
+
+
+def iter_extension_files(root: Path, patterns: list[str]) -> Iterator[Path]:
+    """Files of the extension under ``root`` (relative paths), honouring the exclude patterns."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        base = Path(dirpath).relative_to(root)
+        dirnames[:] = sorted(d for d in dirnames
+                             if not _excluded((base / d).as_posix(), True, patterns))
+        for f in sorted(filenames):
+            rel = (base / f).as_posix()
+            if not _excluded(rel, False, patterns) and not rel.startswith("wheels/"):
+                yield Path(rel)
+
+
+def download_wheels(requirements: list[str], platform: str, dest: Path) -> list[Path]:
+    """``pip download`` binary wheels of ``requirements`` for ``platform`` and CPython 3.11 into ``dest``."""
+    if platform not in PLATFORM_TAGS:
+        raise UserError(f"unknown platform {platform!r}; choose one of {sorted(PLATFORM_TAGS)}")
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--python-version", "3.11",
+           "--implementation", "cp", "--dest", str(dest)]
+    for tag in PLATFORM_TAGS[platform]:
+        cmd += ["--platform", tag]
+    result = subprocess.run(cmd + requirements, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise UserError(f"pip could not download wheels for {platform}:\n{result.stderr.strip()[-2000:]}")
+    return sorted(p for p in dest.glob("*.whl")
+                  if not p.name.lower().startswith(tuple(f"{s}-" for s in SHIPPED_BY_BLENDER)))
+
+
+def _manifest_with_wheels(text: str, wheels: list[str], platform: str) -> str:
+    """Append ``platforms`` and ``wheels`` as top-level keys (before the first table)."""
+    lines = text.splitlines()
+    first_table = next((i for i, ln in enumerate(lines) if ln.startswith("[")), len(lines))
+    extra = [f'platforms = ["{platform}"]', "wheels = ["] + [f'  "./wheels/{w}",' for w in wheels] + ["]", ""]
+    return "\n".join(lines[:first_table] + extra + lines[first_table:]) + "\n"
+
+
+def build_extension(root: Path, out_dir: Path, platform: str | None = None,
+                    with_wheels: bool = False, requirements: list[str] | None = None) -> Path:
+    """Build ``<id>-<version>[-<platform>].zip`` in ``out_dir`` and return its path (written atomically)."""
+    root = Path(root).resolve()
+    manifest = read_manifest(root)
+    patterns = list(manifest.get("build", {}).get("paths_exclude_pattern", []))
+    if with_wheels and platform is None:
+        raise UserError("--with-wheels needs --platform (wheels are platform specific)")
+    wheels: list[Path] = []
+    if with_wheels:
+        reqs = requirements if requirements is not None else runtime_requirements(root)
+        wheels = download_wheels(reqs, platform, root / "wheels" / platform)
+    suffix = f"-{platform.replace('-', '_')}" if platform else ""
+    out = Path(out_dir) / f"{manifest['id']}-{manifest['version']}{suffix}.zip"
+    manifest_text = (root / MANIFEST).read_text()
+    if with_wheels:
+        manifest_text = _manifest_with_wheels(manifest_text, [w.name for w in wheels], platform)
+    with atomic_file(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for rel in iter_extension_files(root, patterns):
+            if rel.as_posix() == MANIFEST:
+                zf.writestr(MANIFEST, manifest_text)
+            else:
+                zf.write(root / rel, rel.as_posix())
+        for w in wheels:
+            zf.write(w, f"wheels/{w.name}")
+    return out

@@ -1,0 +1,41 @@
+"""The Track2View sidebar panel: footage, tracks, cameras, model and the action buttons."""
+
+import bpy
+
+
+class _Track2ViewPanel:
+    bl_label = "Track2View"
+    bl_region_type = "UI"
+    bl_category = "Track2View"
+
+    def draw(self, context):
+        settings = context.scene.track2view
+        layout = self.layout
+        layout.use_property_split = True
+        layout.use_property_decorate = False
+
+        col = layout.column(heading="Shot")
+        col.prop(settings, "footage_path")
+        col.prop(settings, "tracks_path")
+        col.prop(settings, "source_camera")
+
+        col = layout.column(heading="New View")
+        col.prop(settings, "target_camera")
+        col.prop(settings, "output_dir")
+
+        if settings.status:
+            box = layout.box()
+            box.label(text=settings.status, icon="INFO")
+            if 0.0 < settings.progress < 1.0:
+                box.progress(factor=settings.progress, text=f"{settings.progress:.0%}")
+
+
+class VIEW3D_PT_track2view(_Track2ViewPanel, bpy.types.Panel):
+    bl_space_type = "VIEW_3D"
+
+
+class SEQUENCER_PT_track2view(_Track2ViewPanel, bpy.types.Panel):
+    bl_space_type = "SEQUENCE_EDITOR"
+
+
+CLASSES = [VIEW3D_PT_track2view, SEQUENCER_PT_track2view]

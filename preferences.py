@@ -1,0 +1,67 @@
+"""Add-on preferences: model folder, device, precision and cache folder."""
+
+import bpy
+from bpy.props import EnumProperty, StringProperty
+
+
+class Track2ViewPreferences(bpy.types.AddonPreferences):
+    bl_idname = __package__
+
+    model_dir: StringProperty(
+        name="Model Folder",
+        description="Folder with a Track2View model (diffusers layout). Empty: the built-in default model",
+        subtype="DIR_PATH",
+    )
+    device: EnumProperty(
+        name="Device",
+        description="Where the engine runs the model",
+        items=[
+            ("AUTO", "Auto", "CUDA if available, else CPU"),
+            ("CUDA", "CUDA", "NVIDIA GPU (needs CUDA torch and onnxruntime-gpu)"),
+            ("CPU", "CPU", "Processor only; slow for large models"),
+        ],
+        default="AUTO",
+    )
+    precision: EnumProperty(
+        name="Precision",
+        description="Numeric precision of the model",
+        items=[
+            ("FP32", "Float 32", "Full precision (CPU default)"),
+            ("FP16", "Float 16", "Half precision (GPU only)"),
+            ("BF16", "BFloat 16", "Brain float (recent GPUs)"),
+        ],
+        default="FP32",
+    )
+    cache_dir: StringProperty(
+        name="Cache Folder",
+        description="Where exported ONNX files and other caches are kept. Empty: the extension's user folder",
+        subtype="DIR_PATH",
+    )
+
+    def resolved_cache_dir(self) -> str:
+        """The cache folder, defaulting to the extension's user directory."""
+        return self.cache_dir or bpy.utils.extension_path_user(__package__, create=True)
+
+    def draw(self, context):
+        layout = self.layout
+        layout.prop(self, "model_dir")
+        row = layout.row()
+        row.prop(self, "device")
+        row.prop(self, "precision")
+        layout.prop(self, "cache_dir")
+        if not self.cache_dir:
+            layout.label(text=f"Cache: {self.resolved_cache_dir()}", icon="INFO")
+
+
+def get(context=None) -> "Track2ViewPreferences":
+    """This add-on's preferences."""
+    context = context or bpy.context
+    return context.preferences.addons[__package__].preferences
+
+
+def register():
+    bpy.utils.register_class(Track2ViewPreferences)
+
+
+def unregister():
+    bpy.utils.unregister_class(Track2ViewPreferences)

@@ -1,0 +1,44 @@
+"""Shared test setup: no network, isolated Blender user folders, helpers for bpy subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# No code path may reach a model hub; make any attempt fail loudly.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+@pytest.fixture
+def blender_user(tmp_path) -> dict[str, str]:
+    """Environment for a Blender subprocess with its own, empty user folders."""
+    env = dict(os.environ)
+    env["BLENDER_USER_RESOURCES"] = str(tmp_path / "blender_user")
+    return env
+
+
+def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 600) -> str:
+    """Run ``code`` in a fresh interpreter of this venv; fail the test with its output on error."""
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                            text=True, env=env, timeout=timeout, cwd=REPO)
+    if result.returncode != 0:
+        pytest.fail(f"subprocess failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+@pytest.fixture
+def bpy_factory():
+    """bpy with factory settings before and after the test (bpy state is process-global)."""
+    bpy = pytest.importorskip("bpy")
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    yield bpy
+    bpy.ops.wm.read_factory_settings(use_empty=True)

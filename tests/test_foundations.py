@@ -1,0 +1,132 @@
+"""The package, the add-on registration, the CLI and the extension zip."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+import zipfile
+
+import track2view
+from track2view.engine import __version__
+from track2view.engine.cli import main
+from track2view.engine.packaging import _excluded, build_extension
+
+from .conftest import REPO, run_python
+
+
+def test_engine_import_pulls_no_bpy():
+    out = run_python("""
+        import importlib, pkgutil, sys
+        import track2view.engine as engine
+        for info in pkgutil.walk_packages(engine.__path__, engine.__name__ + "."):
+            if not info.name.endswith("__main__"):
+                importlib.import_module(info.name)
+        print("bpy" in sys.modules)
+    """)
+    assert out.strip() == "False"
+
+
+def test_version_matches_manifest():
+    manifest = tomllib.loads((REPO / "blender_manifest.toml").read_text())
+    assert manifest["version"] == __version__
+    assert manifest["id"] == "track2view"
+    assert len(manifest["tagline"]) <= 64
+    assert list(manifest["permissions"]) == ["files"]
+
+
+def test_cli_help_and_version(capsys):
+    assert main([]) == 2
+    out = subprocess.run([sys.executable, "-m", "track2view.engine", "--version"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == f"t2v {__version__}"
+    help_text = subprocess.run([sys.executable, "-m", "track2view.engine", "--help"],
+                               capture_output=True, text=True, check=True).stdout
+    assert "build-extension" in help_text
+
+
+def test_register_unregister_round_trip_is_repeatable():
+    out = run_python("""
+        import bpy, track2view
+        from track2view import operators, panels, preferences, properties
+
+        def ours():
+            names = [c.__name__ for m in (operators, panels, preferences, properties)
+                     for c in vars(m).values() if isinstance(c, type) and hasattr(c, "bl_rna")]
+            names += [c.__name__ for c in panels.main_panel.CLASSES]
+            return sorted(n for n in set(names) if hasattr(bpy.types, n))
+
+        for _ in range(2):
+            track2view.register()
+            assert hasattr(bpy.types.Scene, "track2view")
+            assert hasattr(bpy.types, "VIEW3D_PT_track2view"), ours()
+            track2view.unregister()
+            assert not hasattr(bpy.types.Scene, "track2view")
+            assert ours() == [], ours()
+        print("ok")
+    """)
+    assert out.strip().endswith("ok")
+
+
+def test_exclude_patterns_follow_blender_rules():
+    patterns = ["/tests/", "__pycache__/", "*.pyc", "/Makefile"]
+    assert _excluded("tests", True, patterns)
+    assert not _excluded("engine/tests", True, patterns)
+    assert _excluded("engine/__pycache__", True, patterns)
+    assert _excluded("engine/x.pyc", False, patterns)
+    assert _excluded("Makefile", False, patterns)
+    assert not _excluded("engine/Makefile", False, patterns)
+
+
+def test_extension_zip_validates_installs_enables_and_disables(tmp_path, blender_user):
+    zip_path = build_extension(REPO, tmp_path / "dist")
+    names = zipfile.ZipFile(zip_path).namelist()
+    assert "blender_manifest.toml" in names and "__init__.py" in names
+    assert "engine/io/tracks.py" in names
+    assert not any(n.startswith(("tests/", "bench/", ".git", ".venv", "wheels/")) for n in names)
+    assert not any("__pycache__" in n for n in names)
+
+    import bpy  # noqa: F401  (only to locate Blender's own validator)
+
+    validator = next(REPO.joinpath(".venv").glob("lib/python3.11/site-packages/bpy/*/scripts/"
+                                                  "addons_core/bl_pkg/cli/blender_ext.py"), None)
+    if validator is not None:
+        subprocess.run([sys.executable, str(validator), "validate", str(zip_path)], check=True,
+                       capture_output=True)
+
+    out = run_python(f"""
+        import bpy
+        import addon_utils
+        module = "bl_ext.user_default.track2view"
+        result = bpy.ops.extensions.package_install_files(
+            filepath={str(zip_path)!r}, repo="user_default", enable_on_install=True)
+        assert result == {{"FINISHED"}}, result
+        assert module in bpy.context.preferences.addons
+        prefs = bpy.context.preferences.addons[module].preferences
+        assert prefs.device == "AUTO"
+        assert "user_default" in prefs.resolved_cache_dir()
+        assert hasattr(bpy.types, "VIEW3D_PT_track2view")
+        assert hasattr(bpy.types.Scene, "track2view")
+        addon_utils.disable(module, default_set=True)
+        assert module not in bpy.context.preferences.addons
+        assert not hasattr(bpy.types, "VIEW3D_PT_track2view")
+        assert not hasattr(bpy.types.Scene, "track2view")
+        print("ok")
+    """, env=blender_user)
+    assert out.strip().endswith("ok")
+
+
+def test_package_root_imports_lazily():
+    assert callable(track2view.register) and callable(track2view.unregister)
+
+
+def test_make_refuses_a_wrong_python_in_one_line(tmp_path):
+    fake = tmp_path / "python3.12"
+    fake.write_text('#!/bin/sh\necho 3.12\n')
+    fake.chmod(0o755)
+    result = subprocess.run(["make", "--no-print-directory", "check-python", f"PYTHON={fake}"],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode != 0
+    lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "needs Python 3.11" in lines[0] and "3.12" in lines[0]
+    assert "Traceback" not in result.stderr
