@@ -1,0 +1,257 @@
+"""Footage in and out: read a video file or an image-sequence folder, write PNG sequences and mp4.
+
+Frames are always ``(T, H, W, 3) uint8`` RGB in memory. Inputs:
+
+- a video file OpenCV can decode (``.mp4``, ``.mov``, ``.avi``, ``.mkv``, ...); its fps is the
+  container's;
+- a folder of images (``.png``, ``.jpg``/``.jpeg``, ``.exr``, ``.tif``/``.tiff``, ``.bmp``),
+  sorted naturally (``frame2`` before ``frame10``), played at :data:`DEFAULT_SEQUENCE_FPS`.
+  16-bit images are scaled to 8 bits; EXR (linear float) is clipped to [0, 1] and encoded with the
+  sRGB transfer curve; alpha is dropped, grey is repeated to RGB.
+
+Bad input (missing, unreadable, corrupt, zero frames, frames of different sizes) raises
+:class:`UserError` naming the file. Writers are atomic (:mod:`.atomic`): a crash or cancel leaves
+no half-written output. They do not refuse existing targets; callers check that first with
+:func:`.atomic.check_writable_target`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from .atomic import atomic_dir, atomic_file
+
+DEFAULT_SEQUENCE_FPS = 24.0
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".exr", ".tif", ".tiff", ".bmp")
+
+
+@dataclasses.dataclass
+class Footage:
+    """Decoded frames of a shot.
+
+    ``frames`` (T, H, W, 3) uint8 RGB, possibly downscaled (see ``max_side`` of :func:`read_frames`);
+    ``size`` (W, H) of the *original* frames in pixels, so ``size[0] / frames.shape[2]`` is the
+    factor from frame pixels back to original pixels; ``fps`` frames per second; ``path`` the input;
+    ``start`` the index (0-based) in the input of ``frames[0]``.
+    """
+
+    frames: np.ndarray
+    fps: float
+    size: tuple[int, int]
+    path: Path
+    start: int = 0
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    @property
+    def scale(self) -> float:
+        """Original pixels per frame pixel (≥ 1 when downscaled)."""
+        return self.size[0] / self.frames.shape[2]
+
+
+def _cv2():
+    """cv2 with the OpenEXR codec enabled (OpenCV reads the switch at the first EXR access)."""
+    os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
+    import cv2
+
+    return cv2
+
+
+def _natural_key(name: str) -> list:
+    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", name)]
+
+
+def list_image_sequence(folder: str | os.PathLike) -> list[Path]:
+    """Image files of ``folder`` (see :data:`IMAGE_SUFFIXES`), sorted naturally; hidden files skipped."""
+    folder = Path(folder)
+    files = [p for p in folder.iterdir()
+             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
+    return sorted(files, key=lambda p: _natural_key(p.name))
+
+
+def _to_rgb8(image: np.ndarray, path: Path) -> np.ndarray:
+    """Any decoded cv2 image (BGR/BGRA/grey; uint8, uint16 or float) → (H, W, 3) uint8 RGB."""
+    cv2 = _cv2()
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.shape[2] == 4:
+        image = image[..., :3]
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype in (np.float32, np.float64, np.float16):
+        linear = np.clip(np.nan_to_num(image.astype(np.float32)), 0.0, 1.0)
+        srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
+        image = np.round(srgb * 255).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        raise UserError(f"{path}: unsupported pixel type {image.dtype}; save it as 8/16-bit PNG or EXR")
+    return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2RGB)
+
+
+def _resize(image: np.ndarray, max_side: int | None) -> np.ndarray:
+    h, w = image.shape[:2]
+    if not max_side or max(h, w) <= max_side:
+        return image
+    cv2 = _cv2()
+    s = max_side / max(h, w)
+    return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def _selected(frames: slice | None, count: int | None) -> tuple[int, int | None, int]:
+    """(start, stop, step) of ``frames``; negative bounds need the frame ``count``."""
+    if frames is None:
+        return 0, None, 1
+    if frames.step is not None and frames.step <= 0:
+        raise UserError(f"frame step must be positive, got {frames.step}")
+    negative = any(v is not None and v < 0 for v in (frames.start, frames.stop))
+    if negative:
+        if count is None:
+            raise UserError("negative frame bounds need a known frame count")
+        return frames.indices(count)
+    return frames.start or 0, frames.stop, frames.step or 1
+
+
+def _iter_video(path: Path, frames: slice | None) -> tuple[Iterator[tuple[int, np.ndarray, Path]], float, int | None]:
+    cv2 = _cv2()
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise UserError(f"{path}: cannot open this video (unreadable or corrupt); "
+                        "convert it to mp4 (H.264) or an image sequence")
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None
+    start, stop, step = _selected(frames, count)
+
+    def generate():
+        try:
+            index = 0
+            while stop is None or index < stop:
+                if index < start or (index - start) % step:
+                    ok = cap.grab()
+                    if not ok:
+                        return
+                else:
+                    ok, bgr = cap.read()
+                    if not ok or bgr is None:
+                        return
+                    yield index, bgr, path
+                index += 1
+        finally:
+            cap.release()
+
+    return generate(), (fps if fps > 0 else DEFAULT_SEQUENCE_FPS), count
+
+
+def _iter_sequence(folder: Path, frames: slice | None) -> tuple[Iterator[tuple[int, np.ndarray, Path]], float, int]:
+    cv2 = _cv2()
+    files = list_image_sequence(folder)
+    if not files:
+        raise UserError(f"{folder}: folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    start, stop, step = _selected(frames, len(files))
+    indices = range(len(files))[slice(start, stop, step)]
+
+    def generate():
+        for index in indices:
+            image = cv2.imread(str(files[index]), cv2.IMREAD_UNCHANGED)
+            if image is None:
+                raise UserError(f"{files[index]}: cannot read this image (unreadable or corrupt)")
+            yield index, image, files[index]
+
+    return generate(), DEFAULT_SEQUENCE_FPS, len(files)
+
+
+def read_frames(path: str | os.PathLike, frames: slice | None = None, max_side: int | None = None) -> Footage:
+    """Decode a video file or image-sequence folder into a :class:`Footage`.
+
+    ``frames`` selects input frames (0-based, Python slice semantics, positive step);
+    ``max_side`` downscales (area filter) so the longer side is at most that many pixels —
+    ``Footage.size`` stays the original size. Raises :class:`UserError` naming the file for a
+    missing, unreadable or corrupt input, an empty selection, or frames of different sizes.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"footage not found: {path}")
+    if path.is_dir():
+        items, fps, count = _iter_sequence(path, frames)
+    elif path.suffix.lower() in IMAGE_SUFFIXES:
+        raise UserError(f"{path} is a single image; pass the folder of the image sequence instead")
+    else:
+        items, fps, count = _iter_video(path, frames)
+
+    out: list[np.ndarray] = []
+    size = None
+    first_index = None
+    for index, image, source in items:
+        rgb = _to_rgb8(image, source)
+        h, w = rgb.shape[:2]
+        if size is None:
+            size, first_index = (w, h), index
+        elif (w, h) != size:
+            raise UserError(f"{source}: frame {index} is {w}x{h} but earlier frames are {size[0]}x{size[1]}; "
+                            "all frames of a shot must have the same size")
+        out.append(_resize(rgb, max_side))
+    if not out:
+        what = "has no frames" if frames is None else f"has no frames in the selection {_fmt(frames)}"
+        known = f" (it has {count})" if count else ""
+        raise UserError(f"{path}: {what}{known}; the file may be empty or corrupt")
+    return Footage(frames=np.stack(out), fps=fps, size=size, path=path, start=int(first_index))
+
+
+def _fmt(frames: slice) -> str:
+    text = f"{'' if frames.start is None else frames.start}:{'' if frames.stop is None else frames.stop}"
+    return text if frames.step in (None, 1) else f"{text}:{frames.step}"
+
+
+def _check_frames(frames: np.ndarray) -> np.ndarray:
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[3] != 3 or frames.dtype != np.uint8 or len(frames) == 0:
+        raise UserError(f"frames must be a non-empty (T, H, W, 3) uint8 RGB array, got {frames.shape} {frames.dtype}")
+    return frames
+
+
+def write_frames(frames: np.ndarray, folder: str | os.PathLike, pattern: str = "{:04d}.png",
+                 start: int = 1) -> Path:
+    """Write ``frames`` (T, H, W, 3) uint8 RGB as images ``pattern.format(start + i)`` into ``folder``.
+
+    Atomic: the folder is built beside the target and swapped in when complete (an existing
+    folder is replaced — check it with :func:`.atomic.check_writable_target` first).
+    """
+    cv2 = _cv2()
+    frames = _check_frames(frames)
+    folder = Path(folder)
+    with atomic_dir(folder) as tmp:
+        for i, frame in enumerate(frames):
+            target = tmp / pattern.format(start + i)
+            if not cv2.imwrite(str(target), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
+                raise UserError(f"{folder}: cannot write {target.name} (unknown image type in pattern {pattern!r}?)")
+    return folder
+
+
+def write_mp4(frames: np.ndarray, path: str | os.PathLike, fps: float) -> Path:
+    """Write ``frames`` (T, H, W, 3) uint8 RGB as an mp4 (codec mp4v) at ``fps``, atomically."""
+    cv2 = _cv2()
+    frames = _check_frames(frames)
+    if not fps > 0:
+        raise UserError(f"fps must be positive, got {fps}")
+    path = Path(path)
+    h, w = frames.shape[1:3]
+    with atomic_file(path, suffix=".mp4") as tmp:
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (w, h))
+        if not writer.isOpened():
+            raise UserError(f"{path}: cannot open an mp4 writer ({w}x{h} at {fps} fps)")
+        try:
+            for frame in frames:
+                writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        finally:
+            writer.release()
+    return path

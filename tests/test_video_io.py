@@ -1,0 +1,83 @@
+"""Footage reading and writing (engine/io/video.py): formats, frame ranges, downscaling, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from track2view.engine.errors import UserError
+from track2view.engine.io.video import _cv2, read_frames, write_frames, write_mp4
+
+
+def gradient_frames(T=6, H=48, W=64) -> np.ndarray:
+    """Smooth frames that survive lossy mp4 coding: a moving gradient, brightness = frame index."""
+    y, x = np.mgrid[0:H, 0:W]
+    frames = np.stack([np.stack([(x * 3 + 10 * t) % 256, (y * 4) % 256, np.full_like(x, 40 * t % 256)], -1)
+                       for t in range(T)])
+    return frames.astype(np.uint8)
+
+
+def test_png_sequence_round_trip_with_range_and_downscale(tmp_path):
+    frames = gradient_frames()
+    folder = write_frames(frames, tmp_path / "seq", pattern="f{}.png", start=1)
+    assert sorted(p.name for p in folder.iterdir()) == [f"f{i}.png" for i in range(1, 7)]
+    footage = read_frames(folder)
+    np.testing.assert_array_equal(footage.frames, frames)
+    assert footage.size == (64, 48) and footage.fps == 24.0 and footage.start == 0
+    part = read_frames(folder, frames=slice(2, 5), max_side=32)
+    assert part.frames.shape == (3, 24, 32, 3) and part.size == (64, 48) and part.start == 2
+    assert part.scale == 2.0
+    assert abs(int(part.frames[0, 12, 16, 2]) - int(frames[2, 24, 32, 2])) <= 1
+
+
+def test_natural_sort_and_16bit_and_exr(tmp_path):
+    cv2 = _cv2()
+    folder = tmp_path / "seq"
+    folder.mkdir()
+    for i in (1, 2, 10):  # "10" must sort after "2"
+        cv2.imwrite(str(folder / f"frame{i}.png"), np.full((4, 5), i * 1000, np.uint16))
+    footage = read_frames(folder)
+    assert [int(f[0, 0, 0]) for f in footage.frames] == [1000 >> 8, 2000 >> 8, 10000 >> 8]
+    exr = tmp_path / "exr"
+    exr.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(exr / f"{i}.exr"), np.full((4, 5, 3), [0.0, 0.5, 2.0], np.float32))
+    footage = read_frames(exr)
+    assert footage.frames.shape == (2, 4, 5, 3)
+    np.testing.assert_array_equal(footage.frames[0, 0, 0], [255, 188, 0])  # RGB, sRGB-encoded, clipped
+
+
+def test_mp4_round_trip(tmp_path):
+    frames = gradient_frames(T=8)
+    path = write_mp4(frames, tmp_path / "clip.mp4", fps=12.5)
+    footage = read_frames(path, frames=slice(3, None))
+    assert footage.frames.shape == (5, 48, 64, 3)
+    assert footage.fps == pytest.approx(12.5, abs=0.01)
+    assert np.abs(footage.frames.astype(int) - frames[3:]).mean() < 8
+    assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]
+
+
+def test_bad_inputs_name_the_file(tmp_path):
+    with pytest.raises(UserError, match="missing.mp4"):
+        read_frames(tmp_path / "missing.mp4")
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    with pytest.raises(UserError, match="corrupt.mp4"):
+        read_frames(corrupt)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserError, match="empty"):
+        read_frames(empty)
+    mixed = tmp_path / "mixed"
+    write_frames(gradient_frames(T=2), mixed)
+    write_frames(gradient_frames(T=1, H=20), tmp_path / "other")
+    (tmp_path / "other" / "0001.png").rename(mixed / "0003.png")
+    with pytest.raises(UserError, match="0003.png.*same size"):
+        read_frames(mixed)
+    broken = tmp_path / "broken"
+    write_frames(gradient_frames(T=2), broken)
+    (broken / "0002.png").write_bytes(b"not a png")
+    with pytest.raises(UserError, match="0002.png"):
+        read_frames(broken)
+    with pytest.raises(UserError, match="no frames in the selection 5:9"):
+        read_frames(mixed, frames=slice(5, 9))
