@@ -1,0 +1,87 @@
+"""Export a :class:`TrackConditioner` to ONNX (run it with ``engine.runtime.OnnxTrackConditioner``).
+
+The graph has the seven inputs and two outputs of :meth:`TrackConditioner.forward`, under the
+same names, with dynamic batch B, frame count T, track count N and grid H, W (C is fixed by the
+weights). Inputs and outputs are float32 at both precisions; ``precision="fp16"`` stores weights
+and computes in float16 inside (meant for GPU providers). The model's config, the precision and
+the opset are stored in the ONNX metadata (key :data:`CONFIG_METADATA_KEY`, JSON).
+
+Uses the TorchScript exporter (``dynamo=False``): ``scatter_add`` becomes
+``ScatterElements(reduction="add")``, exact with repeated indices.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import onnx
+import torch
+
+from ..errors import UserError
+from ..io.atomic import atomic_file
+from .conditioner import CONDITIONER_INPUTS, TrackConditioner
+
+CONFIG_METADATA_KEY = "track2view.conditioner"
+OUTPUT_NAMES = ("tokens_src", "tokens_tgt")
+PRECISIONS = ("fp32", "fp16")
+# Sizes of the dummy inputs traced at export (any other sizes run, the axes are dynamic).
+_EXPORT_SIZES = {"B": 1, "T": 3, "N": 5, "H": 4, "W": 6}
+_DYNAMIC_AXES = {
+    "src_features": {0: "B", 1: "T", 3: "H", 4: "W"},
+    **{name: {0: "B", 1: "T", 2: "N"} for name in CONDITIONER_INPUTS[1:]},
+    **{name: {0: "B", 1: "T", 2: "H", 3: "W"} for name in OUTPUT_NAMES},
+}
+
+
+def _dummy_inputs(feature_dim: int) -> tuple[torch.Tensor, ...]:
+    s = _EXPORT_SIZES
+    gen = torch.Generator().manual_seed(0)
+    track = (s["B"], s["T"], s["N"])
+    return (
+        torch.randn(s["B"], s["T"], feature_dim, s["H"], s["W"], generator=gen),
+        torch.rand(*track, 2, generator=gen) * 2 - 1,
+        torch.rand(*track, 2, generator=gen) * 2 - 1,
+        torch.rand(*track, generator=gen) + 0.5,
+        torch.rand(*track, generator=gen) + 0.5,
+        torch.ones(track),
+        torch.ones(track),
+    )
+
+
+def export_conditioner_onnx(model: TrackConditioner, path: str | os.PathLike, opset: int = 17,
+                            precision: str = "fp32") -> Path:
+    """Write ``model`` as an ONNX file at ``path`` (atomically) and check it with ``onnx.checker``.
+
+    Args:
+        model: the conditioner (any device; exported from a float32 CPU copy).
+        path: output ``.onnx`` file; an existing file is replaced (callers check overwriting).
+        opset: ONNX opset, ≥ 17 (LayerNormalization, GridSample, ScatterElements with add).
+        precision: ``"fp32"`` or ``"fp16"`` (float16 weights/compute, float32 inputs/outputs).
+
+    Returns:
+        ``path`` as a Path.
+    """
+    if precision not in PRECISIONS:
+        raise UserError(f"precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    if opset < 17:
+        raise UserError(f"opset {opset}: the track conditioner needs opset 17 or newer")
+    path = Path(path)
+    cpu_model = TrackConditioner.from_config(model.config).eval()
+    cpu_model.load_state_dict({k: v.detach().float().cpu() for k, v in model.state_dict().items()})
+    with atomic_file(path, suffix=".onnx") as tmp:
+        with torch.no_grad():
+            torch.onnx.export(cpu_model, _dummy_inputs(model.config.feature_dim), str(tmp),
+                              input_names=list(CONDITIONER_INPUTS), output_names=list(OUTPUT_NAMES),
+                              dynamic_axes=_DYNAMIC_AXES, opset_version=opset, dynamo=False)
+        graph = onnx.load(str(tmp))
+        if precision == "fp16":
+            from onnxruntime.transformers.float16 import convert_float_to_float16
+
+            graph = convert_float_to_float16(graph, keep_io_types=True)
+        meta = {"config": dict(model.config), "precision": precision, "opset": opset}
+        graph.metadata_props.add(key=CONFIG_METADATA_KEY, value=json.dumps(meta))
+        onnx.checker.check_model(graph, full_check=True)
+        onnx.save(graph, str(tmp))
+    return path
