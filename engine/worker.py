@@ -1,0 +1,306 @@
+"""The engine worker: one job in a subprocess, progress and the outcome as JSON lines.
+
+Blender's UI thread never runs the engine; it starts ``python -m <pkg>.engine.worker`` (where
+``<pkg>`` is ``track2view``, or ``bl_ext.<repo>.track2view`` inside Blender) and talks to it:
+
+- request: ONE JSON line on stdin, ``{"job": "track2view.engine.<module>:<function>", "params": {...}}``.
+  Only functions defined in a module of this engine package run (the ``track2view.engine.`` prefix
+  names this package whatever it is called in the parent).
+- job function: ``fn(params: dict, progress: Callable[[float, str], None]) -> dict``; the result must
+  be JSON-able; bad input raises :class:`~.errors.UserError`; outputs are written atomically
+  (``engine/io/atomic.py``), so a terminated job leaves nothing half-written.
+- replies, one JSON object per stdout line::
+
+      {"type": "progress", "fraction": 0.25, "message": "frame 3/12"}
+      {"type": "result", "data": {...}}
+      {"type": "error", "kind": "UserError" | "Exception", "message": "...", "traceback": "..."}
+
+  Anything else the job prints goes to stderr, never into the protocol.
+- cancel: the parent terminates the process (SIGTERM); the worker turns it into
+  :class:`~.errors.Cancelled` so the atomic writers remove their temporary files, and exits with
+  :data:`CANCELLED_EXIT_CODE` without a reply. After :data:`TERMINATE_GRACE_S` the parent kills it.
+
+:class:`WorkerProcess` is the parent's side (bpy-free): it builds the child's command line and
+environment so the child imports exactly the parent's copy of the package under the parent's name.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import Cancelled, UserError
+
+JOB_PREFIX = "track2view.engine."
+"""How jobs name this engine package, whatever its import name is (``bl_ext.*`` in Blender)."""
+
+CANCELLED_EXIT_CODE = 130
+TERMINATE_GRACE_S = 10.0
+"""Seconds a terminated worker gets to clean up its temporary outputs before it is killed."""
+
+STDERR_TAIL_LINES = 40
+"""Lines of the worker's stderr kept to explain a crash."""
+
+Progress = Callable[[float, str], None]
+
+_ENGINE = __name__.rsplit(".", 1)[0] if __name__ != "__main__" else __spec__.name.rsplit(".", 1)[0]
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+# Run in the child before anything else: register the package at ``argv[2]`` under the parent's
+# import name ``argv[1]`` (parent packages such as ``bl_ext.user_default`` become empty namespaces),
+# then run its worker module as __main__.
+_BOOTSTRAP = """\
+import importlib.util, runpy, sys, types
+name, root = sys.argv[1], sys.argv[2]
+del sys.argv[1:3]
+parts = name.split(".")
+for i in range(1, len(parts)):
+    parent = ".".join(parts[:i])
+    if parent not in sys.modules:
+        module = types.ModuleType(parent)
+        module.__path__ = []
+        sys.modules[parent] = module
+spec = importlib.util.spec_from_file_location(name, root + "/__init__.py", submodule_search_locations=[root])
+package = importlib.util.module_from_spec(spec)
+sys.modules[name] = package
+spec.loader.exec_module(package)
+runpy.run_module(name + ".engine.worker", run_name="__main__", alter_sys=True)
+"""
+
+
+class WorkerError(RuntimeError):
+    """The job failed with an unexpected exception, or the worker process crashed."""
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
+
+
+# -- the child -------------------------------------------------------------------------------------
+
+def resolve_job(job: str) -> Callable[[dict, Progress], dict]:
+    """The job function named ``"track2view.engine.<module>:<function>"``; ValueError if not allowed."""
+    if not isinstance(job, str) or ":" not in job:
+        raise ValueError(f"job must be 'track2view.engine.<module>:<function>', got {job!r}")
+    module_name, func_name = job.split(":", 1)
+    for prefix in (JOB_PREFIX, _ENGINE + "."):
+        if module_name.startswith(prefix):
+            relative = module_name[len(prefix):]
+            break
+    else:
+        raise ValueError(f"job {job!r} is not in the engine package ({JOB_PREFIX}...)")
+    parts = relative.split(".")
+    if not all(p.isidentifier() and not p.startswith("_") for p in parts) or not func_name.isidentifier() \
+            or func_name.startswith("_"):
+        raise ValueError(f"job {job!r} does not name a public engine function")
+    module = importlib.import_module(f"{_ENGINE}.{relative}")
+    fn = getattr(module, func_name, None)
+    if not callable(fn) or getattr(fn, "__module__", None) != module.__name__:
+        raise ValueError(f"job {job!r}: no function {func_name!r} defined in {module.__name__}")
+    return fn
+
+
+def _raise_cancelled(signum, frame):
+    raise Cancelled(f"terminated by signal {signum}")
+
+
+def main() -> int:
+    """Serve one request from stdin; returns the exit code (0 result, 1 error, 130 cancelled)."""
+    protocol = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)                      # stray prints (also from C) go to stderr
+    sys.stdout = sys.stderr
+    signal.signal(signal.SIGTERM, _raise_cancelled)
+
+    def emit(message: dict) -> None:
+        protocol.write(json.dumps(message) + "\n")
+        protocol.flush()
+
+    def progress(fraction: float, message: str = "") -> None:
+        emit({"type": "progress", "fraction": min(max(float(fraction), 0.0), 1.0), "message": str(message)})
+
+    try:
+        request = json.loads(sys.stdin.readline() or "null")
+        if not isinstance(request, dict) or not isinstance(request.get("params", {}), dict):
+            raise ValueError(f"request must be {{'job': ..., 'params': {{...}}}}, got {request!r}")
+        fn = resolve_job(request.get("job"))
+        result = fn(request.get("params", {}), progress)
+        emit({"type": "result", "data": json.loads(json.dumps(result if result is not None else {}))})
+        return 0
+    except Cancelled:
+        return CANCELLED_EXIT_CODE
+    except UserError as exc:
+        emit({"type": "error", "kind": "UserError", "message": str(exc), "traceback": ""})
+        return 1
+    except BaseException as exc:  # noqa: BLE001 - everything else is reported as an engine bug
+        emit({"type": "error", "kind": "Exception", "message": f"{type(exc).__name__}: {exc}",
+              "traceback": traceback.format_exc()})
+        return 1
+
+
+def selftest(params: dict, progress: Progress) -> dict:
+    """A job that exercises the protocol (tests; checking an install).
+
+    ``params``: ``steps`` (int, default 3), ``delay`` (seconds per step, default 0), ``out`` (optional
+    folder, written atomically with one file per step), ``fail`` (``"user"``, ``"exception"`` or
+    ``"exit"``: raise a UserError / RuntimeError / exit with code 3 after the steps).
+    """
+    from .io.atomic import atomic_dir
+
+    steps, delay = int(params.get("steps", 3)), float(params.get("delay", 0.0))
+    out = params.get("out")
+
+    def work(folder: Path | None) -> None:
+        for i in range(steps):
+            time.sleep(delay)
+            if folder is not None:
+                (folder / f"{i:04d}.txt").write_text(str(i))
+            progress((i + 1) / steps, f"step {i + 1}/{steps}")
+
+    if out:
+        with atomic_dir(out) as tmp:
+            work(tmp)
+    else:
+        work(None)
+    fail = params.get("fail")
+    if fail == "user":
+        raise UserError("selftest: asked to fail with a UserError")
+    if fail == "exception":
+        raise RuntimeError("selftest: asked to fail with an exception")
+    if fail == "exit":
+        os._exit(3)
+    return {"steps": steps, "python": sys.executable, "package": _ENGINE.rsplit(".", 1)[0]}
+
+
+# -- the parent ------------------------------------------------------------------------------------
+
+def worker_command(python: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """Command line and environment of a worker that imports this very copy of the package.
+
+    ``python`` defaults to ``sys.executable`` (Blender's Python in desktop Blender, the venv's with
+    the bpy module). The child's PYTHONPATH is the parent's ``sys.path`` (Blender's extension
+    site-packages included) plus the folder holding the package.
+    """
+    package = _ENGINE.rsplit(".", 1)[0]
+    paths = [str(_PACKAGE_DIR.parent)] + [p for p in sys.path if p and os.path.isdir(p)]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env["PYTHONIOENCODING"] = "utf-8"
+    return [python or sys.executable, "-c", _BOOTSTRAP, package, str(_PACKAGE_DIR)], env
+
+
+class WorkerProcess:
+    """A running worker: send the request, read its replies on a thread, cancel it.
+
+    Messages arrive in :attr:`messages` (a queue of the protocol's dicts); when the process has
+    exited a final ``{"type": "exit", "code": int, "stderr": str}`` follows.
+    """
+
+    def __init__(self, job: str, params: dict, python: str | None = None):
+        command, env = worker_command(python)
+        self.job = job
+        self.messages: queue.Queue[dict] = queue.Queue()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        self._process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                                         errors="replace")
+        self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_thread.start()
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        try:
+            self._process.stdin.write(json.dumps({"job": job, "params": params}) + "\n")
+            self._process.stdin.close()
+        except BrokenPipeError:
+            pass  # the child died at start; the exit message says why
+
+    def _read_stderr(self) -> None:
+        for line in self._process.stderr:
+            self._stderr.append(line.rstrip("\n"))
+
+    def _read_stdout(self) -> None:
+        for line in self._process.stdout:
+            try:
+                message = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(message, dict) and "type" in message:
+                self.messages.put(message)
+        code = self._process.wait()
+        self._stderr_thread.join(timeout=2.0)
+        self.messages.put({"type": "exit", "code": code, "stderr": "\n".join(self._stderr)})
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    @property
+    def running(self) -> bool:
+        return self._process.poll() is None
+
+    def cancel(self, grace: float = TERMINATE_GRACE_S) -> None:
+        """Terminate the worker (it removes its temporary outputs), kill it after ``grace`` seconds."""
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def run(self, on_progress: Progress | None = None) -> dict:
+        """Block until the job ends: its result; raises UserError / WorkerError; cancels on Ctrl-C."""
+        outcome = JobOutcome()
+        try:
+            while not outcome.done:
+                outcome.handle(self.messages.get(), on_progress)
+        except KeyboardInterrupt:
+            self.cancel()
+            raise Cancelled(f"{self.job} cancelled") from None
+        return outcome.value()
+
+
+class JobOutcome:
+    """Folds a worker's messages into its outcome (shared by the blocking and the modal callers)."""
+
+    def __init__(self):
+        self.done = False
+        self.result: dict | None = None
+        self.error: dict | None = None
+
+    def handle(self, message: dict, on_progress: Progress | None = None) -> None:
+        kind = message.get("type")
+        if kind == "progress" and on_progress is not None:
+            on_progress(float(message.get("fraction", 0.0)), str(message.get("message", "")))
+        elif kind == "result":
+            self.result = message.get("data") or {}
+        elif kind == "error":
+            self.error = message
+        elif kind == "exit":
+            self.done = True
+            if self.result is None and self.error is None:
+                tail = message.get("stderr", "").strip().splitlines()[-1:] or [""]
+                self.error = {"kind": "Exception", "traceback": message.get("stderr", ""),
+                              "message": f"the engine worker crashed (exit code {message.get('code')}) "
+                                         f"{tail[0]}".strip()}
+
+    def value(self) -> dict:
+        """The result; raises UserError for bad input and WorkerError for bugs and crashes."""
+        if self.error is not None:
+            if self.error.get("kind") == "UserError":
+                raise UserError(self.error.get("message", ""))
+            raise WorkerError(self.error.get("message", "the engine failed"), self.error.get("traceback", ""))
+        return self.result or {}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
