@@ -36,3 +36,14 @@ def set_output_format(image_settings, file_format: str) -> None:
     if hasattr(image_settings, "media_type"):
         image_settings.media_type = "VIDEO" if file_format == "FFMPEG" else "IMAGE"
     image_settings.file_format = file_format
+
+
+def material_node_tree(owner):
+    """The shader node tree of a material or world, switching nodes on where needed.
+
+    Blender 5.0 always gives new materials/worlds a node tree (``use_nodes`` is deprecated);
+    4.2–4.5 create it only when ``use_nodes`` is set.
+    """
+    if owner.node_tree is None:
+        owner.use_nodes = True
+    return owner.node_tree
