@@ -1,0 +1,62 @@
+"""Coverage of a target camera: per frame, the share of its view that the footage's tracks explain.
+
+Pairs the tracks with the target camera (CAM.json, aligned at the first frame), splits the target
+image into a grid sized from the track density and counts the cells hit by a track visible in
+both views (definition: engine/coverage.py). Prints one line per frame, flags poor frames
+(coverage below --threshold) and their ranges; --plot writes a PNG of coverage over time and
+--json the numbers. Exit code 0 even when frames are poor (it is a report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..coverage import POOR_COVERAGE
+
+    parser.add_argument("--tracks", type=Path, required=True, help="tracks file (.npz)")
+    parser.add_argument("--camera", type=Path, required=True, help="target camera (CAM.json)")
+    parser.add_argument("--threshold", type=float, default=POOR_COVERAGE,
+                        help=f"coverage below this is poor (default {POOR_COVERAGE})")
+    parser.add_argument("--cells", type=int, default=None,
+                        help="grid cells along the longer image side (default: from the track density)")
+    parser.add_argument("--frame-start", type=int, default=0, help="number of the first frame in the report")
+    parser.add_argument("--plot", type=Path, help="write a PNG plot of coverage over time")
+    parser.add_argument("--json", type=Path, help="write the per-frame numbers as JSON")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing --plot/--json files")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..coverage import compute_coverage
+    from ..coverage_plot import save_coverage_plot
+    from ..geometry.camera import load_camera_json
+    from ..io.atomic import atomic_file, check_writable_target
+    from ..io.tracks import load_tracks
+
+    outputs = [p for p in (args.plot, args.json) if p is not None]
+    for path in outputs:
+        check_writable_target(path, args.overwrite)
+    tracks = load_tracks(args.tracks)
+    camera = load_camera_json(args.camera)
+    report = compute_coverage(tracks, camera, cells=args.cells, threshold=args.threshold)
+
+    print(f"grid {report.grid[0]}x{report.grid[1]} cells, threshold {report.threshold:.2f}")
+    print("frame  coverage  source  tracks")
+    for i in range(report.num_frames):
+        flag = "  POOR" if report.poor[i] else ""
+        print(f"{args.frame_start + i:5d}  {report.coverage[i]:8.3f}  {report.reference[i]:6.3f}  "
+              f"{report.tracks[i]:6d}{flag}")
+    ranges = report.poor_ranges(args.frame_start)
+    text = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges) or "none"
+    print(f"mean {report.coverage.mean():.3f}, min {report.coverage.min():.3f}; poor frames: {text}")
+    if args.json is not None:
+        with atomic_file(args.json) as tmp:
+            tmp.write_text(json.dumps(report.to_json(args.frame_start), indent=1))
+        print(f"wrote {args.json}")
+    if args.plot is not None:
+        save_coverage_plot(report, args.plot, args.frame_start)
+        print(f"wrote {args.plot}")
+    return 0

@@ -1,0 +1,114 @@
+"""Coverage (engine/coverage.py), its plot and `t2v coverage`: known answers and a synthetic orbit."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from track2view.engine import coverage as cov
+from track2view.engine.cli import main
+from track2view.engine.errors import UserError
+from track2view.engine.geometry.camera import project_points, save_camera_json
+from track2view.engine.io.tracks import Tracks, save_tracks
+from track2view.engine.pairing import pair_tracks
+
+from .tiny_shot import orbit_camera, source_camera
+
+SIZE = (96, 64)
+
+
+def _cell_centres(grid, size, cells):
+    """Pixel centres (N, 2) of the given (ix, iy) cells of ``grid`` on an image of ``size``."""
+    (nx, ny), (W, H) = grid, size
+    return np.array([((ix + 0.5) * W / nx - 0.5, (iy + 0.5) * H / ny - 0.5) for ix, iy in cells])
+
+
+def test_covered_share_counts_cells():
+    grid = (4, 4)
+    every = [(ix, iy) for iy in range(4) for ix in range(4)]
+    uv = _cell_centres(grid, SIZE, every)[None]
+    mask = np.ones((1, 16), bool)
+    assert cov.covered_share(uv, mask, SIZE, grid)[0] == 1.0
+    mask[0, 5] = False                                      # one cell loses its only track
+    assert cov.covered_share(uv, mask, SIZE, grid)[0] == 15 / 16
+    left = np.array([ix < 2 for ix, _ in every])
+    assert cov.covered_share(uv, left[None], SIZE, grid)[0] == 0.5
+    # Many tracks in one cell count once; points outside the image count nothing.
+    crowd = np.concatenate([np.full((1, 10, 2), 3.0), [[[-1.0, 5.0], [96.0, 5.0], [5.0, 64.0]]]], 1)
+    assert cov.covered_share(crowd, np.ones((1, 13), bool), SIZE, grid)[0] == 1 / 16
+
+
+def test_grid_follows_track_density():
+    # 192 tracks on 64x48 with 4 tracks per cell: cells of 8x8 px -> 8 x 6 cells.
+    assert cov.coverage_grid((64, 48), 192) == (8, 6)
+    assert cov.coverage_grid((64, 48), 1) == (cov.MIN_CELLS, cov.MIN_CELLS)
+    assert cov.coverage_grid((64, 48), 1e9) == (cov.MAX_CELLS, cov.MAX_CELLS)
+
+
+def test_poor_ranges():
+    assert cov.poor_coverage_frames([0.9, 0.5, 0.4, 0.9, 0.3], 0.6, 10) == [(11, 12), (14, 14)]
+    assert cov.poor_coverage_frames([0.9, 0.8], 0.6) == []
+    assert cov.poor_coverage_frames(np.zeros(3), 0.6, 1) == [(1, 3)]
+
+
+def _backdrop_shot(frames=6, num_points=4000, seed=0):
+    """Tracks on a 8 m x 6 m backdrop (z = 0) that fills the source view, seen by a trucking camera."""
+    cam = source_camera(SIZE, frames)
+    rng = np.random.default_rng(seed)
+    pts = np.column_stack([rng.uniform(-4, 4, num_points), rng.uniform(-3, 3, num_points), np.zeros(num_points)])
+    xyz = np.broadcast_to(pts, (frames, num_points, 3)).copy()
+    uv, z = project_points(xyz, cam.K, cam.w2c)
+    vis = (z > 0) & (uv[..., 0] >= -0.5) & (uv[..., 0] < SIZE[0] - 0.5) & (uv[..., 1] >= -0.5) & (
+        uv[..., 1] < SIZE[1] - 0.5)
+    tracks = Tracks(xyz=xyz, uv=uv, vis=vis, conf=vis.astype(np.float32), rgb=np.zeros((num_points, 3)),
+                    K=cam.K, w2c=cam.w2c, size=SIZE, fps=cam.fps)
+    return cam, tracks
+
+
+def test_source_view_is_fully_covered_and_a_90_degree_orbit_is_not():
+    cam, tracks = _backdrop_shot()
+    own = cov.compute_coverage(tracks, cam)
+    # Random tracks, ~4 per cell: a fully seen view leaves ~exp(-4) ~ 2 % of the cells empty.
+    assert own.coverage.min() > 0.95, own.coverage
+    np.testing.assert_allclose(own.coverage, own.reference)
+    assert not own.poor.any() and own.poor_ranges() == []
+
+    orbit = cov.compute_coverage(tracks, orbit_camera(cam, 90.0))   # ramps 15° per frame to 90°
+    assert orbit.grid == own.grid
+    assert (np.diff(orbit.coverage) < 0).all(), orbit.coverage
+    assert orbit.coverage[-1] < 0.1                                  # backdrop seen edge-on
+    assert orbit.poor_ranges(frame_start=1)[-1][1] == 6
+
+
+def test_coverage_needs_paired_tracks_and_a_sane_threshold():
+    cam, tracks = _backdrop_shot(frames=2, num_points=200)
+    with pytest.raises(UserError, match="paired"):
+        cov.coverage_from_paired(tracks, SIZE)
+    with pytest.raises(UserError, match="threshold"):
+        cov.coverage_from_paired(pair_tracks(tracks, cam), SIZE, threshold=2.0)
+    fixed = cov.coverage_from_paired(pair_tracks(tracks, cam), SIZE, cells=12)
+    assert fixed.grid == (12, 8)
+
+
+def test_cli_reports_plots_and_refuses_to_overwrite(tmp_path, capsys):
+    cam, tracks = _backdrop_shot(frames=4, num_points=1500)
+    save_tracks(tracks, tmp_path / "t.npz")
+    save_camera_json(orbit_camera(cam, 120.0), tmp_path / "cam.json")
+    args = ["coverage", "--tracks", str(tmp_path / "t.npz"), "--camera", str(tmp_path / "cam.json"),
+            "--plot", str(tmp_path / "cov.png"), "--json", str(tmp_path / "cov.json"), "--frame-start", "1"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    doc = json.loads((tmp_path / "cov.json").read_text())
+    assert len(doc["coverage"]) == 4 and doc["frame_start"] == 1
+    assert doc["poor_ranges"] and doc["poor_ranges"][-1][1] == 4
+    assert "POOR" in out and "poor frames:" in out
+
+    import cv2
+
+    plot = cv2.imread(str(tmp_path / "cov.png"))
+    assert plot is not None and plot.shape[:2] == (320, 800)
+    assert main(args) == 1                      # outputs exist: refused without --overwrite
+    assert "already exists" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0
