@@ -47,3 +47,20 @@ def material_node_tree(owner):
     if owner.node_tree is None:
         owner.use_nodes = True
     return owner.node_tree
+
+
+def animation_fcurves(id_data):
+    """The F-curves that animate ``id_data`` (an ID: object, camera data…), or None without an action.
+
+    Blender 4.4+ keeps F-curves in the channelbag of the action slot assigned to the ID
+    (``Action.fcurves`` is gone in 5.0); 4.2 has them on the action.
+    """
+    anim = id_data.animation_data
+    if anim is None or anim.action is None:
+        return None
+    if hasattr(anim, "action_slot"):
+        from bpy_extras import anim_utils
+
+        bag = anim_utils.action_get_channelbag_for_slot(anim.action, anim.action_slot)
+        return None if bag is None else bag.fcurves
+    return anim.action.fcurves
