@@ -1,0 +1,133 @@
+"""Track conditioner latency: eager PyTorch vs ONNX Runtime (CPU), and the scatter formulations.
+
+Usage: .venv/bin/python bench/bench_conditioner.py [--frames 25] [--tracks 4096] [--grid 32] [--repeats 5]
+
+Prints the median latency (ms) of the tiny default ``TrackConditioner`` (fp32, batch 1) in eager
+PyTorch and in ONNX Runtime with the CPU provider (session built by ``engine.runtime``), their
+ratio (goal: ONNX Runtime ≤ 0.7× eager), and the cost of three ways to sum track features into
+grid cells (eager and ORT): ``scatter_add`` (→ ONNX ScatterElements), a one-hot matmul, and the
+row-wise ``index_add`` exported as ScatterND (what the conditioner uses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+from track2view.engine.model.conditioner import TrackConditioner, _ScatterAddRows
+from track2view.engine.model.conditioner_onnx import export_conditioner_onnx
+from track2view.engine.runtime import create_session, intra_op_threads
+from track2view.engine.runtime.onnx_conditioner import OnnxTrackConditioner
+
+# The TorchScript exporter is chosen on purpose (see engine/model/conditioner_onnx.py).
+warnings.filterwarnings("ignore", message="You are using the legacy TorchScript", category=DeprecationWarning)
+
+# Share of track/frame entries made invisible in each view.
+INVISIBLE_SHARE = 0.3
+
+
+def median_ms(fns: list, repeats: int) -> list[float]:
+    """Median wall time (ms) of each function; runs are interleaved so that load from other
+    processes on the machine affects all of them alike."""
+    times = [[] for _ in fns]
+    for fn in fns:
+        fn()  # warm-up
+    for _ in range(repeats):
+        for fn, samples in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - start)
+    return [1000 * statistics.median(samples) for samples in times]
+
+
+def make_inputs(frames: int, tracks: int, grid: int, feature_dim: int) -> tuple[torch.Tensor, ...]:
+    gen = torch.Generator().manual_seed(0)
+    shape = (1, frames, tracks)
+    return (
+        torch.randn(1, frames, feature_dim, grid, grid, generator=gen),
+        torch.rand(*shape, 2, generator=gen) * 2 - 1,
+        torch.rand(*shape, 2, generator=gen) * 2 - 1,
+        torch.rand(*shape, generator=gen) + 0.5,
+        torch.rand(*shape, generator=gen) + 0.5,
+        (torch.rand(*shape, generator=gen) > INVISIBLE_SHARE).float(),
+        (torch.rand(*shape, generator=gen) > INVISIBLE_SHARE).float(),
+    )
+
+
+class _ScatterAdd(torch.nn.Module):
+    def forward(self, payload, cell, num_cells: torch.Tensor):  # payload (F, N, K), cell (F, N)
+        out = payload.new_zeros(payload.shape[0], num_cells.shape[0], payload.shape[2])
+        return out.scatter_add(1, cell[..., None].expand(-1, -1, payload.shape[2]), payload)
+
+
+class _OneHot(torch.nn.Module):
+    def forward(self, payload, cell, num_cells: torch.Tensor):
+        onehot = (cell[..., None] == torch.arange(num_cells.shape[0])).to(payload.dtype)  # (F, N, HW)
+        return onehot.transpose(1, 2) @ payload
+
+
+class _ScatterND(torch.nn.Module):
+    def forward(self, payload, cell, num_cells: torch.Tensor):
+        frames, tracks, width = payload.shape
+        cells = num_cells.shape[0]
+        index = (cell + torch.arange(frames)[:, None] * cells).reshape(-1, 1)
+        out = _ScatterAddRows.apply(payload.new_zeros(frames * cells, width), index, payload.reshape(-1, width))
+        return out.reshape(frames, cells, width)
+
+
+def bench_scatter(frames: int, tracks: int, grid: int, dim: int, repeats: int, folder: Path) -> None:
+    gen = torch.Generator().manual_seed(1)
+    payload = torch.randn(frames, tracks, dim + 1, generator=gen)
+    cell = torch.randint(0, grid * grid, (frames, tracks), generator=gen)
+    num_cells = torch.zeros(grid * grid)  # carries the (dynamic) cell count as a shape
+    reference = _ScatterAdd()(payload, cell, num_cells)
+    print(f"scatter of {frames}x{tracks} tracks x {dim + 1} channels into {grid}x{grid} cells (ms):")
+    for name, module in (("scatter_add", _ScatterAdd()), ("one-hot matmul", _OneHot()),
+                         ("index_add->ScatterND", _ScatterND())):
+        path = folder / f"scatter_{name.split()[0].replace('->', '_')}.onnx"
+        torch.onnx.export(module, (payload, cell, num_cells), str(path), input_names=["p", "c", "n"],
+                          dynamo=False, opset_version=17)
+        session = create_session(path, "cpu")
+        values = {"p": payload.numpy(), "c": cell.numpy(), "n": num_cells.numpy()}
+        feed = {i.name: values[i.name] for i in session.get_inputs()}  # "n" is folded to a constant
+        with torch.no_grad():
+            eager, ort = median_ms([lambda m=module: m(payload, cell, num_cells),
+                                    lambda s=session, f=feed: s.run(None, f)], repeats)
+        err = (torch.from_numpy(session.run(None, feed)[0]) - reference).abs().max().item()
+        print(f"  {name:22s} eager {eager:8.1f}   ORT {ort:8.1f}   ORT max abs err vs scatter_add {err:.1e}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=25)
+    parser.add_argument("--tracks", type=int, default=4096)
+    parser.add_argument("--grid", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    torch.manual_seed(0)
+    model = TrackConditioner().eval()
+    inputs = make_inputs(args.frames, args.tracks, args.grid, model.config.feature_dim)
+    with tempfile.TemporaryDirectory() as folder:
+        path = export_conditioner_onnx(model, Path(folder) / "conditioner.onnx")
+        onnx_model = OnnxTrackConditioner(path, "cpu")
+        with torch.no_grad():
+            eager, ort = median_ms([lambda: model(*inputs), lambda: onnx_model(*inputs)], args.repeats)
+        print(f"TrackConditioner (tiny default: {dict(model.config)['hidden_dim']} wide, "
+              f"{model.config.num_layers} layers), T={args.frames}, N={args.tracks}, {args.grid}x{args.grid}, fp32")
+        print(f"torch threads {torch.get_num_threads()}, ORT intra-op threads {intra_op_threads()}, "
+              f"providers {onnx_model.providers}")
+        print(f"eager PyTorch : {eager:8.1f} ms (median of {args.repeats}, interleaved)")
+        print(f"ONNX Runtime  : {ort:8.1f} ms (median of {args.repeats}, interleaved)")
+        print(f"ratio ORT/eager: {ort / eager:.2f} (goal <= 0.70)")
+        bench_scatter(args.frames, args.tracks, args.grid, model.config.hidden_dim, args.repeats, Path(folder))
+
+
+if __name__ == "__main__":
+    main()
