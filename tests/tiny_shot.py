@@ -85,8 +85,8 @@ def make_tracks(camera: CameraTrack, num_points: int, seed: int = 0) -> Tracks:
     """Static tracks: 75 % on the backdrop, 25 % on the square; vis from an exact occlusion test."""
     rng = np.random.default_rng(seed)
     n_front = num_points // 4
-    back = np.column_stack([rng.uniform(-2.4, 2.4, num_points - n_front),
-                            rng.uniform(-1.6, 1.6, num_points - n_front), np.zeros(num_points - n_front)])
+    back = np.column_stack([rng.uniform(-3.2, 3.2, num_points - n_front),
+                            rng.uniform(-2.2, 2.2, num_points - n_front), np.zeros(num_points - n_front)])
     front = np.column_stack([rng.uniform(-SQUARE_HALF, SQUARE_HALF, (n_front, 2)), np.full(n_front, SQUARE_Z)])
     pts = np.concatenate([back, front])
     T = camera.num_frames
