@@ -5,7 +5,9 @@ Each module exposes ``CLASSES``; they are registered in the order listed here.
 
 import bpy
 
-_MODULES: list = []
+from . import add_target_camera, camera_move_presets
+
+_MODULES: list = [add_target_camera, camera_move_presets]
 
 
 def _classes():
