@@ -1,0 +1,58 @@
+"""Render footage from a new camera: PNG frames, hole masks and an mp4.
+
+Inputs: the footage (video file or image-sequence folder), its tracks (.npz, `t2v track` or the
+add-on) and the target camera as CAM.json (per-frame K and w2c in OpenCV axes and the image size;
+layout in engine/geometry/camera.py; the add-on writes one into every render folder). Output
+folder layout: engine/render.py. --preview renders the geometric warp (seconds); without it the
+Track2View model in --model DIR generates the frames.
+
+Example:
+  t2v render --footage shot.mp4 --tracks shot.npz --camera cam.json --out renders/cam_b --preview
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _frame_range(text: str) -> tuple[int, int | None]:
+    start, sep, stop = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return int(start or 0), (int(stop) if stop else None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected A:B (0-based, B exclusive, e.g. 0:48), got {text!r}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--footage", type=Path, required=True, help="video file or image-sequence folder")
+    parser.add_argument("--tracks", type=Path, required=True, help="tracks file (.npz) of the footage")
+    parser.add_argument("--camera", type=Path, required=True, help="target camera, CAM.json")
+    parser.add_argument("--out", type=Path, required=True, help="output folder (must not exist)")
+    parser.add_argument("--preview", action="store_true", help="geometric warp only (fast, no model)")
+    parser.add_argument("--model", type=Path, help="Track2View model folder (diffusers layout)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    parser.add_argument("--frames", type=_frame_range, metavar="A:B",
+                        help="footage frames A..B-1 (0-based); camera frame 0 is footage frame A")
+    parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto",
+                        help="where the model runs (default: CUDA if available)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..render import render_new_view
+
+    with tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {desc}") as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.update(round(fraction * 100) - bar.n)
+            bar.set_description_str(message)
+
+        result = render_new_view(args.footage, args.tracks, args.camera, args.out, preview=args.preview,
+                                 model=str(args.model) if args.model else None, overwrite=args.overwrite,
+                                 frames=args.frames, device=args.device, progress=progress)
+    print(f"{result['num_frames']} frames ({result['mode']}) in {result['frames_dir']}; "
+          f"holes in {result['holes_dir']}; video {result['mp4']}")
+    return 0

@@ -1,0 +1,176 @@
+"""Render the new view: footage + tracks + target camera → frames, hole masks and an mp4.
+
+Output folder (written atomically: it appears complete or not at all; an existing one is refused
+unless ``overwrite``)::
+
+    OUT/frames/0001.png ...   the new view, RGB, the target camera's size
+    OUT/holes/0001.png ...    hole mask: white where the source footage has nothing to show
+                              (disocclusions, outside the tracked area), black elsewhere
+    OUT/render.mp4            the frames as a video (mp4v) at the footage's fps
+    OUT/camera.json           the target camera (CAM.json, ``engine/geometry/camera.py``)
+    OUT/render.json           what was rendered: mode, inputs, frame range, size, fps
+
+Modes: ``preview`` is the geometric warp (``engine/warp.py``, seconds); otherwise the
+Track2View model (a local model folder, diffusers layout) generates the frames and the warp
+still supplies the hole mask.
+
+Frames: ``frames`` = (A, B) selects footage/tracks frames A..B-1 (0-based, B None = to the end);
+camera frame 0 is footage frame A. A single-frame (static) camera holds for every frame.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .geometry.camera import CameraTrack, load_camera_json, save_camera_json
+from .io.atomic import atomic_dir, check_writable_target
+from .io.tracks import Tracks, load_tracks
+from .pairing import pair_tracks
+from .warp import warp_video
+
+Progress = Callable[[float, str], None]
+
+FRAMES_DIR, HOLES_DIR, MP4_NAME = "frames", "holes", "render.mp4"
+FRAME_PATTERN = "{:04d}.png"
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    pass
+
+
+def _select_camera(camera: CameraTrack, count: int) -> CameraTrack:
+    if camera.num_frames == 1:
+        return CameraTrack(K=camera.K[0], w2c=np.broadcast_to(camera.w2c[0], (count, 4, 4)),
+                           size=camera.size, fps=camera.fps)
+    if camera.num_frames < count:
+        raise UserError(f"the target camera has {camera.num_frames} frames but {count} frames are to be "
+                        "rendered; animate the camera over the whole range, or choose fewer frames")
+    return CameraTrack(K=camera.K[:count], w2c=camera.w2c[:count], size=camera.size, fps=camera.fps)
+
+
+def _load_inputs(footage: str, tracks_path: str, frames: tuple[int, int | None] | None):
+    from .io.video import read_frames
+
+    start, stop = frames if frames is not None else (0, None)
+    if start < 0 or (stop is not None and stop <= start):
+        raise UserError(f"frame range {start}:{'' if stop is None else stop} is empty or negative")
+    video = read_frames(footage, frames=slice(start, stop))
+    if stop is not None and video.num_frames < stop - start:
+        raise UserError(f"{footage}: the range {start}:{stop} is longer than the footage "
+                        f"({start + video.num_frames} frames); shorten the frame range")
+    tracks = load_tracks(tracks_path)
+    if tracks.num_frames < start + video.num_frames:
+        raise UserError(f"{tracks_path}: tracks cover {tracks.num_frames} frames but frames "
+                        f"{start}..{start + video.num_frames - 1} of the footage are to be rendered; "
+                        "reconstruct the tracks over the whole shot")
+    if tuple(video.size) != tracks.size:
+        raise UserError(f"{tracks_path}: tracks were made on {tracks.size[0]}x{tracks.size[1]} footage but "
+                        f"{footage} is {video.size[0]}x{video.size[1]}; reconstruct the tracks of this footage")
+    return video, tracks.subset(frames=slice(start, start + video.num_frames))
+
+
+def _check_model(model: str | None) -> None:
+    """Raise :class:`UserError` unless ``model`` names a model folder."""
+    if not model:
+        raise UserError("no trained Track2View model is available yet: set a model folder (--model DIR, or "
+                        "the add-on's Model Folder preference), or render the geometric warp with --preview "
+                        "(Blender: Preview New View)")
+    if not Path(model).is_dir():
+        raise UserError(f"model folder not found: {model}")
+
+
+def _generate_with_model(model: str, video_frames: np.ndarray, paired: Tracks, camera: CameraTrack,
+                         device: str, progress: Progress) -> np.ndarray:
+    """Frames (T, Ht, Wt, 3) uint8 from the Track2View model in the local folder ``model``."""
+    import cv2
+    import torch
+
+    from .model.pipeline import Track2ViewPipeline
+    from .runtime import select_torch_device
+
+    pipe = Track2ViewPipeline.from_pretrained(model).place(select_torch_device(device))
+
+    def on_step(pipe_, step, timestep, tensors):
+        progress(0.15 + 0.7 * (step + 1) / max(pipe_.num_timesteps, 1),
+                 f"generating: step {step + 1}/{pipe_.num_timesteps}")
+        return {}
+
+    with torch.inference_mode():
+        out = pipe(video_frames, paired, target_camera=camera, callback_on_step_end=on_step).frames
+    W, H = camera.size
+    if out.shape[1:3] != (H, W):
+        out = np.stack([cv2.resize(f, (W, H), interpolation=cv2.INTER_CUBIC) for f in out])
+    return out
+
+
+def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camera: str | os.PathLike,
+                    out: str | os.PathLike, *, preview: bool = False, model: str | None = None,
+                    overwrite: bool = False, frames: tuple[int, int | None] | None = None,
+                    device: str = "auto", progress: Progress = _no_progress) -> dict:
+    """Render the target ``camera`` (CAM.json) view of ``footage`` along ``tracks`` into ``out``.
+
+    Returns a JSON-able summary: ``out``, ``frames_dir``, ``holes_dir``, ``mp4``, ``num_frames``,
+    ``size`` (W, H), ``fps``, ``mode`` ("preview" or "model"). See the module docstring for the
+    layout. Raises :class:`UserError` for bad input, before anything is written.
+    """
+    from .io.video import write_frames, write_mp4
+
+    out = check_writable_target(out, overwrite)
+    if not os.access(out.parent, os.W_OK):
+        raise UserError(f"cannot write into {out.parent}: choose another output folder")
+    target = load_camera_json(camera)
+    if not preview:
+        _check_model(model)
+    progress(0.0, "reading footage")
+    video, source_tracks = _load_inputs(str(footage), str(tracks), frames)
+    target = _select_camera(target, video.num_frames)
+    progress(0.1, "pairing tracks")
+    paired = pair_tracks(source_tracks, target)
+
+    def warp_progress(i: int, n: int) -> None:
+        progress(0.15 + (0.7 if preview else 0.1) * i / n, f"warping frame {i}/{n}")
+
+    warped, holes = warp_video(video.frames, paired, target.size, warp_progress)
+    result_frames = warped if preview else _generate_with_model(model, video.frames, paired, target,
+                                                                device, progress)
+    progress(0.9, "writing frames")
+    start = frames[0] if frames is not None else 0
+    with atomic_dir(out) as tmp:
+        write_frames(result_frames, tmp / FRAMES_DIR, FRAME_PATTERN)
+        write_frames(np.repeat(holes[..., None].astype(np.uint8) * 255, 3, -1), tmp / HOLES_DIR, FRAME_PATTERN)
+        write_mp4(result_frames, tmp / MP4_NAME, video.fps)
+        save_camera_json(target, tmp / "camera.json")
+        summary = {
+            "mode": "preview" if preview else "model", "model": model, "footage": str(footage),
+            "tracks": str(tracks), "first_frame": start, "num_frames": int(len(result_frames)),
+            "size": list(target.size), "fps": video.fps, "hole_fraction": float(holes.mean()),
+        }
+        (tmp / "render.json").write_text(json.dumps(summary, indent=1))
+    progress(1.0, f"wrote {len(result_frames)} frames")
+    return {**summary, "out": str(out), "frames_dir": str(out / FRAMES_DIR), "holes_dir": str(out / HOLES_DIR),
+            "mp4": str(out / MP4_NAME), "frame_pattern": FRAME_PATTERN}
+
+
+def render_job(params: dict, progress: Progress) -> dict:
+    """Worker job (``track2view.engine.render:render_job``): :func:`render_new_view` with ``params``.
+
+    ``params``: ``footage``, ``tracks``, ``camera`` (CAM.json path), ``out`` (str); optional
+    ``preview`` (bool), ``model`` (folder or null), ``overwrite`` (bool), ``frames`` ([A, B|null]),
+    ``device`` ("auto" | "cuda" | "cpu").
+    """
+    missing = [k for k in ("footage", "tracks", "camera", "out") if not params.get(k)]
+    if missing:
+        raise UserError(f"render: missing {missing}")
+    frames = params.get("frames")
+    return render_new_view(
+        Path(params["footage"]), Path(params["tracks"]), Path(params["camera"]), Path(params["out"]),
+        preview=bool(params.get("preview", False)), model=params.get("model") or None,
+        overwrite=bool(params.get("overwrite", False)),
+        frames=(int(frames[0]), None if frames[1] is None else int(frames[1])) if frames else None,
+        device=str(params.get("device", "auto")), progress=progress)

@@ -1,0 +1,80 @@
+"""t2v render / the render job: outputs, identity fidelity, frame ranges and bad input."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from track2view.engine.cli import main
+from track2view.engine.geometry.camera import CameraTrack, save_camera_json
+from track2view.engine.io.tracks import save_tracks
+from track2view.engine.io.video import read_frames, write_frames
+from track2view.engine.worker import WorkerProcess
+
+from .tiny_shot import make_tracks, orbit_camera, psnr, render, source_camera
+
+
+@pytest.fixture(scope="module")
+def shot(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shot")
+    cam = source_camera((96, 64), 4)
+    frames, _ = render(cam)
+    write_frames(frames, root / "footage")
+    save_tracks(make_tracks(cam, 3000), root / "tracks.npz")
+    save_camera_json(cam, root / "same.json")
+    save_camera_json(orbit_camera(cam, 15.0), root / "orbit.json")
+    return root, frames
+
+
+def _args(root, out, camera="same.json", *extra):
+    return ["render", "--footage", str(root / "footage"), "--tracks", str(root / "tracks.npz"),
+            "--camera", str(root / camera), "--out", str(out), *extra]
+
+
+def test_preview_writes_frames_holes_mp4_and_reproduces_identity(shot, tmp_path, capsys):
+    root, frames = shot
+    out = tmp_path / "r"
+    assert main(_args(root, out, "same.json", "--preview")) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["camera.json", "frames", "holes", "render.json", "render.mp4"]
+    rendered = read_frames(out / "frames").frames
+    holes = read_frames(out / "holes").frames[..., 0] > 127
+    assert rendered.shape == frames.shape and sorted(p.name for p in (out / "frames").iterdir())[0] == "0001.png"
+    assert holes.mean() < 0.1 and psnr(rendered, frames, ~holes) >= 30.0
+    assert cv2.VideoCapture(str(out / "render.mp4")).get(cv2.CAP_PROP_FRAME_COUNT) == 4
+    meta = json.loads((out / "render.json").read_text())
+    assert meta["mode"] == "preview" and meta["num_frames"] == 4
+    assert "4 frames (preview)" in capsys.readouterr().out
+
+    assert main(_args(root, out, "orbit.json", "--preview")) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(_args(root, out, "orbit.json", "--preview", "--overwrite", "--frames", "1:3")) == 0
+    assert len(list((out / "frames").iterdir())) == 2
+    assert json.loads((out / "render.json").read_text())["first_frame"] == 1
+
+
+def test_bad_input_is_one_line_and_writes_nothing(shot, tmp_path, capsys):
+    root, _ = shot
+    out = tmp_path / "r"
+    assert main(_args(root, out)) == 1
+    assert "no trained Track2View model" in capsys.readouterr().err
+    assert main(_args(root, out, "same.json", "--preview", "--frames", "2:9")) == 1
+    assert "longer than the footage" in capsys.readouterr().err
+    short = CameraTrack(K=np.eye(3)[None].repeat(2, 0) * [[[50], [50], [1]]], w2c=np.eye(4)[None].repeat(2, 0),
+                        size=(96, 64))
+    save_camera_json(short, tmp_path / "short.json")
+    assert main(["render", "--footage", str(root / "footage"), "--tracks", str(root / "tracks.npz"),
+                 "--camera", str(tmp_path / "short.json"), "--out", str(out), "--preview"]) == 1
+    assert "has 2 frames but 4" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_render_job_runs_in_the_worker(shot, tmp_path):
+    root, _ = shot
+    params = {"footage": str(root / "footage"), "tracks": str(root / "tracks.npz"),
+              "camera": str(root / "orbit.json"), "out": str(tmp_path / "w"), "preview": True}
+    fractions = []
+    result = WorkerProcess("track2view.engine.render:render_job", params).run(lambda f, m: fractions.append(f))
+    assert result["num_frames"] == 4 and result["mode"] == "preview"
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert len(list((tmp_path / "w" / "frames").iterdir())) == 4
