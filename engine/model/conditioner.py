@@ -30,13 +30,17 @@ The scatter is exported explicitly as ``ScatterND(reduction="add")`` (see
 
 from __future__ import annotations
 
+import json
 import math
+import os
+from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
+from diffusers.utils import CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME
 
 from ..errors import UserError
 
@@ -403,3 +407,34 @@ def check_conditioner_inputs(
     for name, value in tensors.items():
         if not bool(torch.isfinite(value).all()):
             raise UserError(f"track conditioner input {name}: contains NaN or infinite values")
+
+
+def load_conditioner(folder: str | os.PathLike, device: torch.device | str = "cpu") -> TrackConditioner:
+    """Load a :class:`TrackConditioner` from a local ``save_pretrained`` folder, in eval mode.
+
+    The folder must hold ``config.json`` and ``diffusion_pytorch_model.safetensors`` (no pickled
+    weights, no model hub).
+
+    Raises:
+        UserError: naming the missing or unreadable file.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"conditioner weights folder {folder} does not exist (expected a save_pretrained folder "
+                        f"with {CONFIG_NAME} and {SAFETENSORS_WEIGHTS_NAME})")
+    config_path, weights_path = folder / CONFIG_NAME, folder / SAFETENSORS_WEIGHTS_NAME
+    for path in (config_path, weights_path):
+        if not path.is_file():
+            raise UserError(f"{path} is missing; a conditioner folder needs {CONFIG_NAME} and "
+                            f"{SAFETENSORS_WEIGHTS_NAME} (safetensors only)")
+    try:
+        class_name = json.loads(config_path.read_text()).get("_class_name")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+        raise UserError(f"{config_path} is not a valid JSON config ({exc})") from exc
+    if class_name != TrackConditioner.__name__:
+        raise UserError(f"{config_path} describes a {class_name!r}, not a {TrackConditioner.__name__}")
+    try:
+        model = TrackConditioner.from_pretrained(folder, use_safetensors=True, local_files_only=True)
+    except (OSError, ValueError, RuntimeError, TypeError) as exc:
+        raise UserError(f"cannot load the conditioner from {weights_path}: {exc}") from exc
+    return model.to(device).eval()

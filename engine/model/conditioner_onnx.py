@@ -3,17 +3,20 @@
 The graph has the seven inputs and two outputs of :meth:`TrackConditioner.forward`, under the
 same names, with dynamic batch B, frame count T, track count N and grid H, W (C is fixed by the
 weights). Inputs and outputs are float32 at both precisions; ``precision="fp16"`` stores weights
-and computes in float16 inside (meant for GPU providers). The model's config, the precision and
+and runs the transformer in float16 inside (meant for GPU providers; the geometry and the
+scatter stay float32, see :data:`FLOAT32_OPS`). The model's config, the precision and
 the opset are stored in the ONNX metadata (key :data:`CONFIG_METADATA_KEY`, JSON).
 
-Uses the TorchScript exporter (``dynamo=False``): ``scatter_add`` becomes
-``ScatterElements(reduction="add")``, exact with repeated indices.
+Uses the TorchScript exporter (``dynamo=False``, proven here; its deprecation warning is
+silenced); the conditioner's scatter exports as ``ScatterND(reduction="add")``, exact with
+repeated indices (see ``engine.model.conditioner._ScatterAddRows``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import onnx
@@ -26,6 +29,9 @@ from .conditioner import CONDITIONER_INPUTS, TrackConditioner
 CONFIG_METADATA_KEY = "track2view.conditioner"
 OUTPUT_NAMES = ("tokens_src", "tokens_tgt")
 PRECISIONS = ("fp32", "fp16")
+# Ops kept in float32 in an fp16 export: the track geometry (high-frequency Fourier features,
+# cell indices) and the per-cell sums/counts (float16 counts are exact only up to 2048).
+FLOAT32_OPS = ("Sin", "Cos", "Log", "Floor", "GridSample", "ScatterND")
 # Sizes of the dummy inputs traced at export (any other sizes run, the axes are dynamic).
 _EXPORT_SIZES = {"B": 1, "T": 3, "N": 5, "H": 4, "W": 6}
 _DYNAMIC_AXES = {
@@ -71,16 +77,22 @@ def export_conditioner_onnx(model: TrackConditioner, path: str | os.PathLike, op
     cpu_model = TrackConditioner.from_config(model.config).eval()
     cpu_model.load_state_dict({k: v.detach().float().cpu() for k, v in model.state_dict().items()})
     with atomic_file(path, suffix=".onnx") as tmp:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="You are using the legacy TorchScript",
+                                    category=DeprecationWarning)
             torch.onnx.export(cpu_model, _dummy_inputs(model.config.feature_dim), str(tmp),
                               input_names=list(CONDITIONER_INPUTS), output_names=list(OUTPUT_NAMES),
                               dynamic_axes=_DYNAMIC_AXES, opset_version=opset, dynamo=False)
         graph = onnx.load(str(tmp))
         if precision == "fp16":
-            from onnxruntime.transformers.float16 import convert_float_to_float16
+            from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST, convert_float_to_float16
+            from onnxruntime.transformers.onnx_model import OnnxModel
 
-            graph = convert_float_to_float16(graph, keep_io_types=True)
-        meta = {"config": dict(model.config), "precision": precision, "opset": opset}
+            graph = convert_float_to_float16(graph, keep_io_types=True,
+                                             op_block_list=DEFAULT_OP_BLOCK_LIST + list(FLOAT32_OPS))
+            OnnxModel(graph).topological_sort()  # the converter appends its input casts at the end
+        config = {k: v for k, v in model.config.items() if not k.startswith("_")}
+        meta = {"config": config, "precision": precision, "opset": opset}
         graph.metadata_props.add(key=CONFIG_METADATA_KEY, value=json.dumps(meta))
         onnx.checker.check_model(graph, full_check=True)
         onnx.save(graph, str(tmp))
