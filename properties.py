@@ -1,7 +1,7 @@
 """Per-scene settings and state (``scene.track2view``)."""
 
 import bpy
-from bpy.props import FloatProperty, PointerProperty, StringProperty
+from bpy.props import BoolProperty, FloatProperty, PointerProperty, StringProperty
 
 
 def _is_camera(_self, obj) -> bool:
@@ -35,6 +35,12 @@ class Track2ViewSceneSettings(bpy.types.PropertyGroup):
         name="Output",
         description="Folder for rendered frames. Empty: a folder beside the .blend",
         subtype="DIR_PATH",
+    )
+    show_coverage_overlay: BoolProperty(
+        name="Coverage Overlay",
+        description="In camera view through the target camera, draw the tracks it sees: green if the "
+                    "footage shows them, red if the model must invent them (after Coverage Preview)",
+        default=True,
     )
     status: StringProperty(name="Status", description="What the engine is doing")
     progress: FloatProperty(name="Progress", min=0.0, max=1.0, subtype="FACTOR")

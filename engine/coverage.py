@@ -157,6 +157,19 @@ def compute_coverage(tracks: Tracks, target: CameraTrack, cells: int | None = No
     return coverage_from_paired(pair_tracks(tracks, target), target.size, cells=cells, threshold=threshold)
 
 
+def target_view_points(tracks: Tracks, target: CameraTrack) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the target view shows of the tracks, seen by the source or not (for the overlay).
+
+    Returns ``uv`` (T, N, 2) target pixels, ``shown`` (T, N) bool — in front of the target camera,
+    inside its image and not occluded by another track (the test of :func:`..pairing.pair_tracks`,
+    applied to every track with a finite position) — and ``seen`` (T, N) bool, the source
+    visibility; T = min(tracks frames, camera frames). ``shown & ~seen`` is content to invent.
+    """
+    everything = dataclasses.replace(tracks, vis=np.isfinite(tracks.xyz).all(-1))
+    paired = pair_tracks(everything, target)
+    return paired.uv_tgt, paired.vis_tgt, tracks.vis[:paired.num_frames]
+
+
 def poor_coverage_frames(coverage: np.ndarray | list[float], threshold: float = POOR_COVERAGE,
                          frame_start: int = 0) -> list[tuple[int, int]]:
     """Inclusive (first, last) frame ranges where ``coverage`` (T,) is below ``threshold``.

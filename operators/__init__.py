@@ -1,13 +1,15 @@
 """Operators: one module per user action, each a thin adapter (bpy state → engine → bpy state).
 
-Each module exposes ``CLASSES``; they are registered in the order listed here.
+Each module exposes ``CLASSES``; they are registered in the order listed here. A module may also
+define ``register()``/``unregister()`` for what is not a class (e.g. a draw handler): called after
+its classes are registered and before they are unregistered.
 """
 
 import bpy
 
-from . import add_target_camera, camera_move_presets
+from . import add_target_camera, camera_move_presets, coverage_preview
 
-_MODULES: list = [add_target_camera, camera_move_presets]
+_MODULES: list = [add_target_camera, camera_move_presets, coverage_preview]
 
 
 def _classes():
@@ -17,8 +19,14 @@ def _classes():
 def register():
     for cls in _classes():
         bpy.utils.register_class(cls)
+    for module in _MODULES:
+        if hasattr(module, "register"):
+            module.register()
 
 
 def unregister():
+    for module in reversed(_MODULES):
+        if hasattr(module, "unregister"):
+            module.unregister()
     for cls in reversed(_classes()):
         bpy.utils.unregister_class(cls)

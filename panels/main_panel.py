@@ -2,6 +2,8 @@
 
 import bpy
 
+from .camera_workflow import draw_camera_workflow
+
 
 class _Track2ViewPanel:
     bl_label = "Track2View"
@@ -22,6 +24,7 @@ class _Track2ViewPanel:
         col = layout.column(heading="New View")
         col.prop(settings, "target_camera")
         col.prop(settings, "output_dir")
+        draw_camera_workflow(layout, context)
 
         if settings.status:
             box = layout.box()

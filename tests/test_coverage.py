@@ -82,6 +82,18 @@ def test_source_view_is_fully_covered_and_a_90_degree_orbit_is_not():
     assert orbit.poor_ranges(frame_start=1)[-1][1] == 6
 
 
+def test_target_view_points_show_unseen_tracks_too():
+    cam, tracks = _backdrop_shot(frames=2, num_points=500)
+    tracks.vis[:, :100] = False                                  # the source lost these
+    uv, shown, seen = cov.target_view_points(tracks, cam)
+    assert uv.shape == (2, 500, 2) and shown.shape == seen.shape == (2, 500)
+    np.testing.assert_allclose(uv, tracks.uv, atol=1e-3)
+    inside = (tracks.uv[..., 0] >= -0.5) & (tracks.uv[..., 0] < SIZE[0] - 0.5) & (
+        tracks.uv[..., 1] >= -0.5) & (tracks.uv[..., 1] < SIZE[1] - 0.5)
+    np.testing.assert_array_equal(shown, inside)                 # one plane: nothing occluded
+    assert (shown & ~seen).sum() > 0 and not (seen & ~tracks.vis).any()
+
+
 def test_coverage_needs_paired_tracks_and_a_sane_threshold():
     cam, tracks = _backdrop_shot(frames=2, num_points=200)
     with pytest.raises(UserError, match="paired"):
