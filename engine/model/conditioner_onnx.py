@@ -78,8 +78,7 @@ def export_conditioner_onnx(model: TrackConditioner, path: str | os.PathLike, op
     cpu_model.load_state_dict({k: v.detach().float().cpu() for k, v in model.state_dict().items()})
     with atomic_file(path, suffix=".onnx") as tmp:
         with torch.no_grad(), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="You are using the legacy TorchScript",
-                                    category=DeprecationWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)  # the exporter's notes about itself
             torch.onnx.export(cpu_model, _dummy_inputs(model.config.feature_dim), str(tmp),
                               input_names=list(CONDITIONER_INPUTS), output_names=list(OUTPUT_NAMES),
                               dynamic_axes=_DYNAMIC_AXES, opset_version=opset, dynamo=False)
