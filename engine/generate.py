@@ -1,0 +1,82 @@
+"""Generate a new view with a Track2View model folder: the one engine entry point for the model.
+
+:func:`generate_new_view` loads the model (local folder, safetensors only), places it on the
+device chosen by ``engine.runtime.select_torch_device`` (memory-saving mode on CUDA), runs the
+:class:`~.model.pipeline.Track2ViewPipeline` with progress reported through ``progress(fraction,
+message)`` after every denoising step, and returns uint8 frames at the target camera's size.
+Used by ``t2v generate``, ``engine/render.py`` and the Blender render operator (via the worker).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+from .geometry.camera import CameraTrack
+from .io.tracks import Tracks
+
+Progress = Callable[[float, str], None]
+DEFAULT_STEPS = 20
+
+
+def generate_new_view(
+    footage_frames: np.ndarray,
+    tracks: Tracks,
+    target_camera: CameraTrack,
+    model_dir: str | os.PathLike,
+    *,
+    steps: int = DEFAULT_STEPS,
+    seed: int = 0,
+    progress: Progress | None = None,
+    conditioner: str = "onnx",
+    device: str = "auto",
+    cache_dir: str | os.PathLike | None = None,
+    max_side: int | None = None,
+    resize_to_target: bool = True,
+) -> np.ndarray:
+    """The target view of ``footage_frames`` along ``tracks`` as (T, H, W, 3) uint8 RGB.
+
+    Args:
+        footage_frames: (T, H_s, W_s, 3) uint8 source frames.
+        tracks: the footage's tracks (T frames), paired with the target view or not (then paired here).
+        target_camera: the target camera over T frames; its ``size`` (W, H) is the output size
+            when ``resize_to_target``.
+        model_dir: the model folder (``Track2ViewPipeline.save_pretrained``).
+        steps: denoising steps per window. seed: the noise seed (same seed → same frames).
+        progress: ``progress(fraction in [0, 1], message)``; raising :class:`~.errors.Cancelled`
+            from it cancels.
+        conditioner: ``"onnx"`` (ONNX Runtime) or ``"torch"``. device: ``auto``/``cuda``/``cpu``.
+        cache_dir: where an ONNX export made on first use is cached.
+        max_side: generation resolution, long side in pixels (default: the pipeline's).
+        resize_to_target: resize the generated frames (bicubic) to the target camera's size.
+
+    Raises:
+        UserError: bad inputs or model folder (named). Cancelled: cancelled through ``progress``.
+    """
+    import cv2
+    import torch
+
+    from .model.pipeline import DEFAULT_MAX_SIDE, Track2ViewPipeline
+    from .runtime import select_torch_device
+
+    report = progress or (lambda fraction, message: None)
+    report(0.0, "loading the model")
+    torch_device = select_torch_device(device)
+    pipe = Track2ViewPipeline.from_pretrained(model_dir, conditioner=conditioner, cache_dir=cache_dir,
+                                              device=device)
+    pipe.place(torch_device, memory_saving=torch_device.type == "cuda")
+    pipe.set_progress_bar_config(disable=True)
+
+    def on_step(pipe_: Track2ViewPipeline, step: int, timestep: torch.Tensor, tensors: dict) -> dict:
+        report((step + 1) / max(pipe_.num_timesteps, 1), f"generating: step {step + 1}/{pipe_.num_timesteps}")
+        return {}
+
+    frames = pipe(footage_frames, tracks, target_camera, num_inference_steps=steps, generator=seed,
+                  max_side=max_side or DEFAULT_MAX_SIDE, callback_on_step_end=on_step).frames
+    W, H = target_camera.size
+    if resize_to_target and frames.shape[1:3] != (H, W):
+        frames = np.stack([cv2.resize(f, (W, H), interpolation=cv2.INTER_CUBIC) for f in frames])
+    report(1.0, f"generated {len(frames)} frames")
+    return frames
