@@ -10,9 +10,10 @@ _registered_modules: list = []
 
 def _modules():
     from . import operators, panels, preferences, properties
+    from .bridge import blender_cli
 
     # Order matters: properties before the operators and panels that read them.
-    return [preferences, properties, operators, panels]
+    return [preferences, properties, operators, panels, blender_cli]
 
 
 def register() -> None:

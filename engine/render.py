@@ -121,14 +121,12 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     """
     from .io.video import write_frames, write_mp4
 
-    out = check_writable_target(out, overwrite)
-    if not os.access(out.parent, os.W_OK):
-        raise UserError(f"cannot write into {out.parent}: choose another output folder")
     target = load_camera_json(camera)
     if not preview:
         _check_model(model)
     progress(0.0, "reading footage")
     video, source_tracks = _load_inputs(str(footage), str(tracks), frames)
+    out = check_writable_target(out, overwrite)
     target = _select_camera(target, video.num_frames)
     progress(0.1, "pairing tracks")
     paired = pair_tracks(source_tracks, target)

@@ -7,9 +7,9 @@ its classes are registered and before they are unregistered.
 
 import bpy
 
-from . import add_target_camera, camera_move_presets, coverage_preview
+from . import add_target_camera, camera_move_presets, coverage_preview, render_view
 
-_MODULES: list = [add_target_camera, camera_move_presets, coverage_preview]
+_MODULES: list = [add_target_camera, camera_move_presets, coverage_preview, render_view]
 
 
 def _classes():

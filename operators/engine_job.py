@@ -1,8 +1,9 @@
 """EngineJobMixin: run an engine job in the worker subprocess from an operator.
 
 A subclass (also deriving ``bpy.types.Operator``) sets ``job = "track2view.engine.<module>:<fn>"``
-and implements ``build_params(context) -> dict`` (may raise UserError: reported, nothing runs) and
-``on_result(context, result)``. See ``engine/worker.py`` for the protocol.
+and implements ``build_params(context) -> dict`` (may raise UserError: reported, nothing runs),
+``on_result(context, result)`` and optionally ``cleanup(context)`` (runs however the job ends).
+See ``engine/worker.py`` for the protocol.
 
 - Interactive Blender: ``execute`` starts the worker and returns RUNNING_MODAL; a window timer polls
   the worker's messages (read by a thread into a queue), progress goes to the status bar, the
@@ -40,6 +41,9 @@ class EngineJobMixin:
 
     def on_result(self, context, result: dict) -> None:
         pass
+
+    def cleanup(self, context) -> None:
+        """Called once when the job has ended in any way (finished, failed, cancelled)."""
 
     # -- running --------------------------------------------------------------------------------------
     def execute(self, context):
@@ -124,6 +128,7 @@ class EngineJobMixin:
 
     # -- UI state -------------------------------------------------------------------------------------
     def _stop(self, context, status: str) -> None:
+        self.cleanup(context)
         if self._timer is not None:
             context.window_manager.event_timer_remove(self._timer)
             context.window_manager.progress_end()

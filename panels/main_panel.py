@@ -5,6 +5,17 @@ import bpy
 from .camera_workflow import draw_camera_workflow
 
 
+def _draw_render_buttons(layout, context) -> None:
+    """Model state and the Preview / Render New View buttons."""
+    addon = context.preferences.addons.get(__package__.rsplit(".", 1)[0])
+    model = addon.preferences.model_dir if addon is not None else ""
+    col = layout.column(align=True)
+    col.label(text=f"Model: {model}" if model else "Model: none set (Preview only)", icon="NODE_COMPOSITING")
+    row = col.row(align=True)
+    row.operator("track2view.preview_view", icon="IMAGE_PLANE")
+    row.operator("track2view.render_view", icon="RENDER_ANIMATION")
+
+
 class _Track2ViewPanel:
     bl_label = "Track2View"
     bl_region_type = "UI"
@@ -25,6 +36,8 @@ class _Track2ViewPanel:
         col.prop(settings, "target_camera")
         col.prop(settings, "output_dir")
         draw_camera_workflow(layout, context)
+
+        _draw_render_buttons(layout, context)
 
         if settings.status:
             box = layout.box()

@@ -22,7 +22,10 @@ def check_writable_target(path: str | os.PathLike, overwrite: bool, flag: str = 
     if path.exists() and not overwrite:
         raise UserError(f"{path} already exists; choose another output or pass {flag} to replace it")
     parent = path.parent if str(path.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the folder {parent} ({exc.strerror}): choose another output") from None
     if not os.access(parent, os.W_OK):
         raise UserError(f"cannot write into {parent}: folder is not writable")
     return path

@@ -1,0 +1,143 @@
+"""Render New View / Preview New View: target camera → engine worker → image strips in the sequencer.
+
+Frame mapping: footage frame 0 is scene frame ``scene.frame_start``; the scene's frame range is
+rendered and must not be longer than the footage. The target camera (any camera; keyframed or
+static; lens, sensor and shift animation included) is read per frame by ``bridge/camera.py``.
+
+Output: a new numbered folder per render, ``<Output>/<camera>/<preview|render>_NNN`` (Output
+defaults to ``//track2view_renders`` beside the .blend), so earlier renders are kept. The .blend is
+never saved by this operator.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import bpy
+from bpy.props import StringProperty
+
+from ..bridge.camera import camera_track_from_blender
+from ..bridge.vse import add_render_strips
+from ..engine.errors import UserError
+from ..engine.geometry.camera import save_camera_json
+from .engine_job import EngineJobMixin
+
+DEFAULT_OUTPUT = "//track2view_renders"
+MAX_RENDER_FOLDERS = 999
+
+
+def _addon_preferences(context):
+    addon = context.preferences.addons.get(__package__.rsplit(".", 1)[0])
+    return addon.preferences if addon is not None else None
+
+
+def _existing_file(path_setting: str, what: str, fix: str) -> str:
+    if not path_setting:
+        raise UserError(f"no {what} yet: {fix}")
+    path = bpy.path.abspath(path_setting)
+    if not os.path.exists(path):
+        raise UserError(f"{what} not found: {path}; {fix}")
+    return path
+
+
+def _existing_ancestor(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def next_render_folder(base: Path, camera_name: str, kind: str) -> Path:
+    """``base/<camera>/<kind>_NNN`` with the lowest number not used yet."""
+    folder = base / bpy.path.clean_name(camera_name)
+    for n in range(1, MAX_RENDER_FOLDERS + 1):
+        candidate = folder / f"{kind}_{n:03d}"
+        if not candidate.exists():
+            return candidate
+    raise UserError(f"{folder} already holds {MAX_RENDER_FOLDERS} renders; delete old ones or choose "
+                    "another Output folder")
+
+
+def output_base(settings, override: str) -> Path:
+    """The folder renders go under: the operator's ``output_dir``, the panel's Output, or beside the .blend."""
+    setting = override or settings.output_dir or DEFAULT_OUTPUT
+    if setting.startswith("//") and not bpy.data.filepath:
+        raise UserError("the .blend is not saved, so renders have no default folder: save it first, or set "
+                        "an Output folder in the Track2View panel")
+    base = Path(bpy.path.abspath(setting))
+    try:                                  # probe: os.access says yes to root even where writes fail
+        with tempfile.TemporaryFile(dir=_existing_ancestor(base)):
+            pass
+    except OSError as exc:
+        raise UserError(f"cannot write into the output folder {base} ({exc.strerror}): choose another "
+                        "Output folder") from None
+    return base
+
+
+class _RenderNewView(EngineJobMixin):
+    bl_options = {"REGISTER", "UNDO"}
+    job = "track2view.engine.render:render_job"
+    preview = False
+
+    camera: StringProperty(name="Camera", description="Target camera object. Empty: the panel's Target Camera")
+    output_dir: StringProperty(name="Output", subtype="DIR_PATH",
+                               description="Folder for renders. Empty: the panel's Output (or beside the .blend)")
+
+    _camera_file: str | None = None
+
+    def build_params(self, context) -> dict:
+        scene = context.scene
+        settings = scene.track2view
+        footage = _existing_file(settings.footage_path, "footage",
+                                 "import a shot or set Footage in the Track2View panel")
+        tracks = _existing_file(settings.tracks_path, "tracks",
+                                "reconstruct the tracks first or set Tracks in the Track2View panel")
+        camera = bpy.data.objects.get(self.camera) if self.camera else settings.target_camera
+        if camera is None:
+            raise UserError(f"no camera named '{self.camera}'" if self.camera else
+                            "no target camera chosen: set Target Camera in the Track2View panel")
+        if camera.type != "CAMERA":
+            raise UserError(f"'{camera.name}' is a {camera.type.lower()} object, not a camera")
+        self._camera_name = camera.name
+        out = next_render_folder(output_base(settings, self.output_dir), camera.name,
+                                 "preview" if self.preview else "render")
+        cam = camera_track_from_blender(scene, camera)
+        fd, self._camera_file = tempfile.mkstemp(prefix="track2view_camera_", suffix=".json")
+        os.close(fd)
+        save_camera_json(cam, self._camera_file)
+        prefs = _addon_preferences(context)
+        model = bpy.path.abspath(prefs.model_dir) if prefs is not None and prefs.model_dir else None
+        return {"footage": footage, "tracks": tracks, "camera": self._camera_file, "out": str(out),
+                "preview": self.preview, "model": model, "frames": [0, cam.num_frames],
+                "device": prefs.device.lower() if prefs is not None else "auto"}
+
+    def on_result(self, context, result: dict) -> None:
+        frames, _ = add_render_strips(context.scene, result["frames_dir"], result["holes_dir"],
+                                      self._camera_name)
+        what = "geometric-warp preview" if result["mode"] == "preview" else "render"
+        self.report({"INFO"}, f"{self.bl_label}: {result['num_frames']} frames ({what}) in {result['out']}; "
+                              f"strip '{frames.name}' on channel {frames.channel}")
+
+    def cleanup(self, context) -> None:
+        if self._camera_file and os.path.exists(self._camera_file):
+            os.remove(self._camera_file)
+        self._camera_file = None
+
+
+class TRACK2VIEW_OT_render_view(_RenderNewView, bpy.types.Operator):
+    """Re-render the shot from the target camera with the Track2View model into the sequencer"""
+
+    bl_idname = "track2view.render_view"
+    bl_label = "Render New View"
+
+
+class TRACK2VIEW_OT_preview_view(_RenderNewView, bpy.types.Operator):
+    """Warp the footage along the tracks into the target camera (fast preview, no model) into the sequencer"""
+
+    bl_idname = "track2view.preview_view"
+    bl_label = "Preview New View"
+    preview = True
+
+
+CLASSES = [TRACK2VIEW_OT_render_view, TRACK2VIEW_OT_preview_view]
