@@ -64,3 +64,17 @@ def animation_fcurves(id_data):
         bag = anim_utils.action_get_channelbag_for_slot(anim.action, anim.action_slot)
         return None if bag is None else bag.fcurves
     return anim.action.fcurves
+
+
+def point_shader():
+    """(shader, has_size_uniform): a built-in shader for round, per-vertex coloured points.
+
+    'POINT_FLAT_COLOR' (a ``size`` uniform; newer Blender) or 'FLAT_COLOR' (4.2: the point size
+    comes from ``gpu.state.point_size_set``). Only call while drawing (needs a GPU context).
+    """
+    import gpu
+
+    try:
+        return gpu.shader.from_builtin("POINT_FLAT_COLOR"), True
+    except ValueError:
+        return gpu.shader.from_builtin("FLAT_COLOR"), False

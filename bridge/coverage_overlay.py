@@ -20,6 +20,7 @@ from ..engine.coverage import target_view_points
 from ..engine.geometry.camera import CameraTrack
 from ..engine.io.tracks import Tracks
 from .camera import intrinsics_from_blender, render_size, w2c_from_matrix_world
+from .compat import point_shader
 
 POINT_SIZE = 5.0  # pixels
 SEEN_COLOUR = (0.15, 0.9, 0.2, 0.9)
@@ -27,6 +28,7 @@ UNSEEN_COLOUR = (0.95, 0.15, 0.1, 0.9)
 
 _tracks: dict[str, Tracks] = {}  # scene name → tracks shown by the overlay
 _handle = None
+_last: list = [None, None]  # [key, points] of the last overlay_points computation
 
 
 def set_overlay_tracks(scene: bpy.types.Scene, tracks: Tracks | None) -> None:
@@ -35,6 +37,7 @@ def set_overlay_tracks(scene: bpy.types.Scene, tracks: Tracks | None) -> None:
         _tracks.pop(scene.name, None)
     else:
         _tracks[scene.name] = tracks
+    _last[:] = [None, None]
 
 
 def overlay_points(scene: bpy.types.Scene, camera_obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray] | None:
@@ -48,10 +51,14 @@ def overlay_points(scene: bpy.types.Scene, camera_obj: bpy.types.Object) -> tupl
         return None
     if camera_obj.data.type != "PERSP":
         return None
-    cam = CameraTrack(K=intrinsics_from_blender(scene, camera_obj.data),
-                      w2c=w2c_from_matrix_world(camera_obj.matrix_world), size=render_size(scene))
-    uv, shown, seen = target_view_points(tracks.subset(frames=slice(t, t + 1)), cam)
-    return uv[0, shown[0]], seen[0, shown[0]]
+    K = intrinsics_from_blender(scene, camera_obj.data)
+    w2c = w2c_from_matrix_world(camera_obj.matrix_world)
+    key = (scene.name, id(tracks), t, K.tobytes(), w2c.tobytes())
+    if _last[0] != key:  # redraws without a change (hover, UI) reuse the last frame's points
+        cam = CameraTrack(K=K, w2c=w2c, size=render_size(scene))
+        uv, shown, seen = target_view_points(tracks.subset(frames=slice(t, t + 1)), cam)
+        _last[:] = [key, (uv[0, shown[0]], seen[0, shown[0]])]
+    return _last[1]
 
 
 def _camera_frame_corners(scene, camera_obj, region, rv3d):
@@ -91,13 +98,13 @@ def draw_coverage_overlay() -> None:
     b = (uv[:, 1:] + 0.5) / H
     xy = tl + a * (tr - tl) + b * (bl - tl)
     colours = np.where(seen[:, None], SEEN_COLOUR, UNSEEN_COLOUR)
-    shader = gpu.shader.from_builtin("POINT_FLAT_COLOR")
+    shader, has_size = point_shader()
     batch = batch_for_shader(shader, "POINTS", {"pos": xy.astype(np.float32).tolist(),
                                                 "color": colours.astype(np.float32).tolist()})
     gpu.state.blend_set("ALPHA")
     gpu.state.point_size_set(POINT_SIZE)
     shader.bind()
-    if shader.uniform_from_name("size") != -1:
+    if has_size:
         shader.uniform_float("size", POINT_SIZE)
     batch.draw(shader)
     gpu.state.blend_set("NONE")
@@ -117,6 +124,7 @@ def unregister() -> None:
         bpy.types.SpaceView3D.draw_handler_remove(_handle, "WINDOW")
         _handle = None
     _tracks.clear()
+    _last[:] = [None, None]
 
 
 def is_registered() -> bool:

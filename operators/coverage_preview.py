@@ -8,6 +8,7 @@ and feeds the viewport overlay (bridge/coverage_overlay.py).
 
 from __future__ import annotations
 
+import os
 import time
 
 import bpy
@@ -20,6 +21,22 @@ from ..engine.io.tracks import load_tracks
 
 COVERAGE_KEY = "track2view_coverage"
 """Scene ID property: the last coverage report (engine CoverageReport.to_json + camera, summary)."""
+
+
+_loaded: dict[str, tuple[tuple[int, int], object]] = {}  # path → ((mtime_ns, size), Tracks)
+
+
+def _load_tracks_cached(path: str):
+    """load_tracks, reusing the last result while the file is unchanged (re-runs are then instant)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return load_tracks(path)  # raises the UserError naming the file
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    if path not in _loaded or _loaded[path][0] != stamp:
+        _loaded.clear()
+        _loaded[path] = (stamp, load_tracks(path))
+    return _loaded[path][1]
 
 
 def _format_ranges(ranges) -> list[str]:
@@ -37,7 +54,7 @@ def run_coverage_preview(scene: bpy.types.Scene) -> dict:
         raise UserError("no target camera: pick one in New View → Target Camera, or use Add Target Camera")
     if not settings.tracks_path:
         raise UserError("no tracks yet: reconstruct the shot first (Shot → Tracks is empty)")
-    tracks = load_tracks(bpy.path.abspath(settings.tracks_path))
+    tracks = _load_tracks_cached(bpy.path.abspath(settings.tracks_path))
     frames = min(tracks.num_frames, scene.frame_end - scene.frame_start + 1)
     target = camera_track_from_blender(scene, camera, range(scene.frame_start, scene.frame_start + frames))
     report = compute_coverage(tracks, target)
@@ -83,6 +100,7 @@ def register() -> None:
 
 def unregister() -> None:
     coverage_overlay.unregister()
+    _loaded.clear()
 
 
 CLASSES = [TRACK2VIEW_OT_coverage_preview]
