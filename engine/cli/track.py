@@ -1,0 +1,71 @@
+"""Reconstruct 3D point tracks and the source camera from footage (video file or image folder).
+
+Writes the tracks file (xyz, uv, vis, conf, rgb, K, w2c, size, fps, dynamic) and a JSON report
+beside it (<out>.report.json: camera mode, focal source, errors, timings). World frame: frame 0's
+camera at the origin looking along +Y, +Z up. Without --focal-px / --lens-mm the focal length is
+estimated (camera with parallax) or a 50 mm lens on a 36 mm sensor is assumed (no parallax).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def parse_frames(text: str | None) -> slice | None:
+    """``A:B`` (0-based, B exclusive, either may be empty) → slice; None for None."""
+    from ..errors import UserError
+
+    if text is None:
+        return None
+    parts = text.split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        start, stop = (int(p) if p.strip() else None for p in parts)
+    except ValueError:
+        raise UserError(f"--frames must look like A:B (e.g. 0:50), got {text!r}") from None
+    return slice(start, stop)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..tracking.pipeline import DEFAULT_MAX_POINTS
+
+    parser.add_argument("input", type=Path, help="video file (mp4/mov/avi/mkv) or folder of images")
+    parser.add_argument("--out", type=Path, required=True, help="tracks file to write (.npz)")
+    parser.add_argument("--max-points", type=int, default=DEFAULT_MAX_POINTS,
+                        help=f"most tracks in all (default {DEFAULT_MAX_POINTS})")
+    parser.add_argument("--frames", help="frame range A:B of the input (0-based, B exclusive)")
+    focal = parser.add_mutually_exclusive_group()
+    focal.add_argument("--focal-px", type=float, help="focal length in pixels of the full-resolution footage")
+    focal.add_argument("--lens-mm", type=float, help="focal length in mm (with --sensor-mm)")
+    parser.add_argument("--sensor-mm", type=float, help="sensor width in mm along the image's longer side")
+    parser.add_argument("--depth", type=Path, help="folder of per-frame depth maps (.npy/.exr/16-bit .png mm)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from tqdm import tqdm
+
+    from ..io.atomic import check_writable_target
+    from ..tracking.pipeline import TrackOptions, report_path, track_footage, write_outputs
+
+    out = check_writable_target(args.out, args.overwrite)
+    options = TrackOptions(max_points=args.max_points, frames=parse_frames(args.frames), focal_px=args.focal_px,
+                           lens_mm=args.lens_mm, sensor_mm=args.sensor_mm, depth=args.depth)
+    with tqdm(total=100, unit="%", desc="track", leave=False) as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.set_postfix_str(message)
+            bar.update(max(0, round(fraction * 100) - bar.n))
+
+        tracks, report = track_footage(args.input, options, progress)
+        write_outputs(tracks, report, out)
+    summary = {k: report[k] for k in ("camera_mode", "focal_source", "focal_px", "points", "dynamic",
+                                      "depth_source", "timings_s") if k in report}
+    if "note" in report:
+        summary["note"] = report["note"]
+    print(json.dumps(summary))
+    print(f"wrote {out} ({tracks.num_frames} frames, {tracks.num_points} tracks) and {report_path(out)}")
+    return 0

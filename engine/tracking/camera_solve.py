@@ -1,0 +1,315 @@
+"""The source camera from 2D tracks: one focal length for the clip and a pose for every frame.
+
+With parallax (a translating camera): two-view initialisation from frame 0 and the first frame
+with enough parallax (essential matrix), then every other frame registered by PnP against the
+points triangulated so far (new points triangulated as frames come in), then a global bundle
+adjustment on a subsample of tracks (:func:`.geometry.bundle_adjust`). A frame PnP cannot
+register keeps its neighbour's pose and is listed in the report. Without parallax (locked-off
+or purely rotating camera) the poses are rotation-only, chained from frame-to-frame homographies.
+
+The world frame here is frame 0's camera (OpenCV axes), at an arbitrary scale (parallax) or the
+unit sphere (rotation); :mod:`.pipeline` moves it into the Blender-friendly frame.
+
+Focal length: given (``focal_px``), else estimated when there is parallax — each candidate of
+:data:`FOCAL_CANDIDATES_FOV_DEG` solves a subsample of the clip and the one with the smallest
+reprojection error seeds the final bundle adjustment, which refines it; for a rotating camera, the
+focal that makes the frame-to-frame homographies most like rotations; else (locked-off camera)
+:func:`default_focal` (a 50 mm lens on a 36 mm sensor, Blender's default camera).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from .geometry import (
+    bundle_adjust,
+    column_percentile,
+    outlier_threshold,
+    ray_angles,
+    reprojection_errors,
+    triangulate,
+)
+
+DEFAULT_LENS_MM = 50.0  # default focal length (36 mm sensor, along the image's longer side)
+DEFAULT_SENSOR_MM = 36.0
+FOCAL_CANDIDATES_FOV_DEG = (30.0, 40.0, 50.0, 60.0, 70.0, 85.0)  # field of view along the longer side
+PARALLAX_PERCENTILE = 80  # parallax of a frame pair: this percentile of off-homography motion
+MIN_PARALLAX_PX = 1.5  # off-homography motion below this everywhere → rotation-only camera
+INIT_PARALLAX_PX = 6.0  # parallax that makes a frame good enough for two-view initialisation
+MIN_COMMON_TRACKS = 30  # tracks two frames must share for initialisation / a homography
+RANSAC_PX = 1.5  # inlier threshold of essential-matrix, homography and PnP RANSAC, pixels
+TRIANGULATE_PX = 3.0  # largest reprojection error of a newly triangulated point, pixels
+MIN_RAY_ANGLE_DEG = 1.0  # smallest triangulation angle of a point used for registration
+MIN_PNP_POINTS = 12  # fewer 2D-3D matches: the frame keeps its neighbour's pose
+BA_MAX_POINTS = 1500  # points in the global bundle adjustment (longest tracks, spread out)
+BA_ROUNDS = 2  # bundle adjustments, each after dropping points that do not fit the last one
+KEYFRAME_SHARE = 0.5  # rotation-only poses: keep the reference frame while it shares this share of tracks
+ROTATION_FOCAL_FOV_RANGE_DEG = (20.0, 100.0)  # focal search of a rotating camera: field of view range
+ROTATION_FOCAL_STEPS = 41
+ROTATION_FOCAL_MIN_CONTRAST = 1e-3  # per homography: less score contrast → too little rotation to tell
+FOCAL_SEARCH_FRAMES = 12  # frames and points of each focal candidate's trial solve
+FOCAL_SEARCH_POINTS = 300
+
+
+@dataclasses.dataclass
+class CameraSolution:
+    """``K`` (3, 3) pixels, ``w2c`` (T, 4, 4) OpenCV world-to-camera; ``mode`` 'parallax' | 'rotation';
+    ``report`` JSON-able facts (focal source, registered frames, errors)."""
+
+    K: np.ndarray
+    w2c: np.ndarray
+    mode: str
+    report: dict
+
+
+def default_focal(size: tuple[int, int]) -> float:
+    """Focal length in pixels of :data:`DEFAULT_LENS_MM` on :data:`DEFAULT_SENSOR_MM` (longer side)."""
+    return DEFAULT_LENS_MM / DEFAULT_SENSOR_MM * max(size)
+
+
+def intrinsics(focal: float, size: tuple[int, int]) -> np.ndarray:
+    """K (3, 3) with square pixels and the principal point at the image centre."""
+    w, h = size
+    return np.array([[focal, 0, (w - 1) / 2], [0, focal, (h - 1) / 2], [0, 0, 1.0]])
+
+
+def _homography_residual(cv2, a: np.ndarray, b: np.ndarray) -> float:
+    H, _ = cv2.findHomography(a, b, cv2.RANSAC, RANSAC_PX)
+    if H is None:
+        return 0.0
+    p = np.c_[a, np.ones(len(a))] @ H.T
+    return float(np.percentile(np.linalg.norm(p[:, :2] / p[:, 2:3] - b, axis=1), PARALLAX_PERCENTILE))
+
+
+def measure_parallax(uv: np.ndarray, vis: np.ndarray, reference: int = 0) -> np.ndarray:
+    """(T,) off-homography motion (:data:`PARALLAX_PERCENTILE`) in pixels of each frame against ``reference`` (0 if too few)."""
+    import cv2
+
+    out = np.zeros(len(uv))
+    for t in range(len(uv)):
+        common = vis[reference] & vis[t]
+        if t != reference and common.sum() >= MIN_COMMON_TRACKS:
+            out[t] = _homography_residual(cv2, uv[reference, common], uv[t, common])
+    return out
+
+
+def _two_view(cv2, uv, vis, K, a, b):
+    common = vis[a] & vis[b]
+    E, mask = cv2.findEssentialMat(uv[a, common], uv[b, common], K, cv2.USAC_ACCURATE, 0.999, RANSAC_PX)
+    if E is None or E.shape != (3, 3):
+        return None
+    _, R, t, mask = cv2.recoverPose(E, uv[a, common], uv[b, common], K, mask=mask)
+    w2c = np.tile(np.eye(4), (len(uv), 1, 1))
+    w2c[b, :3, :3], w2c[b, :3, 3] = R, t.ravel()
+    return w2c
+
+
+def _good_points(X, uv, vis, K, w2c):
+    """(N,) points seen twice, within :data:`TRIANGULATE_PX` everywhere, with a wide enough ray angle."""
+    err = reprojection_errors(X, uv, vis, K, w2c)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(X).all(1) & (vis.sum(0) >= 2) & (np.where(vis, err, 0).max(0) < TRIANGULATE_PX)
+    return ok & (ray_angles(np.nan_to_num(X), vis, w2c) >= MIN_RAY_ANGLE_DEG)
+
+
+def _register(cv2, X, known, uv_t, vis_t, K, guess):
+    use = known & vis_t
+    if use.sum() < MIN_PNP_POINTS:
+        return None
+    rvec, _ = cv2.Rodrigues(guess[:3, :3])
+    tvec = guess[:3, 3].reshape(3, 1).copy()
+    ok, rvec, tvec, inl = cv2.solvePnPRansac(X[use], uv_t[use], K, None, rvec, tvec, True,
+                                             100, RANSAC_PX * 2, 0.999, flags=cv2.SOLVEPNP_ITERATIVE)
+    if not ok or inl is None or len(inl) < MIN_PNP_POINTS:
+        return None
+    inl = inl.ravel()
+    rvec, tvec = cv2.solvePnPRefineLM(X[use][inl], uv_t[use][inl], K, None, rvec, tvec)
+    w2c = np.eye(4)
+    w2c[:3, :3], w2c[:3, 3] = cv2.Rodrigues(rvec)[0], tvec.ravel()
+    return w2c
+
+
+def _ba_subset(vis: np.ndarray, ok: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of up to ``limit`` usable points, longest tracks first."""
+    idx = np.nonzero(ok)[0]
+    return idx[np.argsort(-vis[:, idx].sum(0), kind="stable")[:limit]]
+
+
+def solve_incremental(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, init_frame: int,
+                      refine_focal: bool, max_points: int = BA_MAX_POINTS,
+                      rounds: int = BA_ROUNDS) -> CameraSolution | None:
+    """Two-view init (0, ``init_frame``), PnP registration of the rest, global BA. None if init fails."""
+    import cv2
+
+    T = len(uv)
+    w2c = _two_view(cv2, uv, vis, K, 0, init_frame)
+    if w2c is None:
+        return None
+    registered = [0, init_frame]
+    X = triangulate(uv[registered], vis[registered], K, w2c[registered])
+    known = _good_points(X, uv[registered], vis[registered], K, w2c[registered])
+    if known.sum() < MIN_PNP_POINTS:
+        return None
+    order = list(range(init_frame - 1, 0, -1)) + list(range(init_frame + 1, T))
+    fallback = []
+    for t in order:
+        neighbour = min(registered, key=lambda r: abs(r - t))
+        pose = _register(cv2, X, known, uv[t], vis[t], K, w2c[neighbour])
+        registered.append(t)
+        if pose is None:
+            fallback.append(t)
+            w2c[t] = w2c[neighbour]
+            continue
+        w2c[t] = pose
+        new = ~known & vis[t]
+        if new.any():
+            frames = sorted(set(registered) - set(fallback))
+            uv_n, vis_n = uv[frames][:, new], vis[frames][:, new]
+            Xn = triangulate(uv_n, vis_n, K, w2c[frames])
+            good = _good_points(Xn, uv_n, vis_n, K, w2c[frames])
+            idx = np.nonzero(new)[0][good]
+            X[idx], known[idx] = Xn[good], True
+    sel = _ba_subset(vis, known, max_points)
+    good = [t for t in range(T) if t not in fallback]
+    for _ in range(rounds):
+        # Re-triangulate from every registered frame and leave out what moves (or was mismatched).
+        X_sel = triangulate(uv[good][:, sel], vis[good][:, sel], K, w2c[good])
+        err = reprojection_errors(np.nan_to_num(X_sel), uv[:, sel], vis[:, sel], K, w2c)
+        track_err = column_percentile(np.where(np.isinf(err), 1e6, err), 80)
+        inlier = np.isfinite(X_sel).all(1) & (track_err < outlier_threshold(track_err))
+        sel, X_sel = sel[inlier], X_sel[inlier]
+        K, w2c, _, median_err = bundle_adjust(uv[:, sel], vis[:, sel], K, w2c, X_sel, 0, refine_focal)
+    report = {"init_frames": [0, int(init_frame)], "fallback_frames": sorted(int(t) for t in fallback),
+              "ba_points": int(len(sel)), "ba_median_error_px": round(median_err, 3)}
+    return CameraSolution(K=K, w2c=w2c, mode="parallax", report=report)
+
+
+def _keyframe_homographies(uv: np.ndarray, vis: np.ndarray) -> list[tuple[int, np.ndarray | None]]:
+    """For each frame t ≥ 1: (reference frame k < t, homography k → t or None).
+
+    The reference stays at the last keyframe while it shares :data:`KEYFRAME_SHARE` of its tracks
+    with t (less drift than chaining every frame), else it moves to t − 1.
+    """
+    import cv2
+
+    out = []
+    key = 0
+    for t in range(1, len(uv)):
+        if (vis[key] & vis[t]).sum() < max(MIN_COMMON_TRACKS, KEYFRAME_SHARE * vis[key].sum()):
+            key = t - 1
+        common = vis[key] & vis[t]
+        H = None
+        if common.sum() >= MIN_COMMON_TRACKS:
+            H, _ = cv2.findHomography(uv[key, common], uv[t, common], cv2.RANSAC, RANSAC_PX)
+        out.append((key, H))
+    return out
+
+
+def _nearest_rotation(M: np.ndarray) -> tuple[np.ndarray, float]:
+    """The rotation closest to ``M`` (up to scale) and how far ``M`` is from one (σ_max/σ_min − 1)."""
+    U, sv, Vt = np.linalg.svd(M)
+    R = U @ Vt
+    if np.linalg.det(R) < 0:
+        R = -R
+    return R, float(sv[0] / max(sv[2], 1e-12) - 1)
+
+
+def _rotation_focal(Hs: list, size: tuple[int, int], default: float) -> tuple[float, str]:
+    """Focal length that makes the homographies of a rotating camera most like rotations.
+
+    A locked-off camera (homographies ≈ identity for every focal) keeps ``default``.
+    """
+    usable = [H for _, H in Hs if H is not None]
+    if not usable:
+        return default, "default"
+    fovs = np.linspace(*ROTATION_FOCAL_FOV_RANGE_DEG, ROTATION_FOCAL_STEPS)
+    focals = max(size) / 2 / np.tan(np.radians(fovs) / 2)
+    scores = []
+    for f in focals:
+        K = intrinsics(f, size)
+        Kinv = np.linalg.inv(K)
+        scores.append(sum(_nearest_rotation(Kinv @ H @ K)[1] for H in usable))
+    scores = np.array(scores)
+    if scores.max() - scores.min() < ROTATION_FOCAL_MIN_CONTRAST * len(usable):
+        return default, "default"
+    return float(focals[scores.argmin()]), "estimated"
+
+
+def solve_rotation(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int],
+                   focal_px: float | None) -> CameraSolution:
+    """Rotation-only poses (camera centre fixed at the origin) chained from homographies H ≈ K R K⁻¹.
+
+    Without ``focal_px`` the focal length is estimated from the homographies when the camera
+    rotates enough (:func:`_rotation_focal`), else :func:`default_focal`.
+    """
+    Hs = _keyframe_homographies(uv, vis)
+    if focal_px is not None:
+        focal, source = focal_px, "given"
+    else:
+        focal, source = _rotation_focal(Hs, size, default_focal(size))
+    K = intrinsics(focal, size)
+    Kinv = np.linalg.inv(K)
+    w2c = np.tile(np.eye(4), (len(uv), 1, 1))
+    held = []
+    for t, (key, H) in enumerate(Hs, start=1):
+        if H is None:
+            held.append(t)
+            w2c[t] = w2c[t - 1]
+        else:
+            w2c[t, :3, :3] = _nearest_rotation(Kinv @ H @ K)[0] @ w2c[key, :3, :3]
+    return CameraSolution(K=K, w2c=w2c, mode="rotation",
+                          report={"fallback_frames": held, "focal_source": source, "focal_px": round(focal, 2)})
+
+
+def _focal_trial(uv, vis, size, init_frame):
+    """Focal candidate (pixels) with the smallest median reprojection error on a subsample."""
+    T = len(uv)
+    stride = max(1, int(np.ceil(init_frame / max(2, FOCAL_SEARCH_FRAMES // 2))))
+    frames = np.arange(0, T, stride)[:FOCAL_SEARCH_FRAMES]
+    if init_frame not in frames:
+        frames = np.sort(np.r_[frames[frames != frames[-1]], init_frame])
+    sub_init = int(np.nonzero(frames == init_frame)[0][0])
+    scores = {}
+    for fov in FOCAL_CANDIDATES_FOV_DEG:
+        f = max(size) / 2 / np.tan(np.radians(fov) / 2)
+        sol = solve_incremental(uv[frames], vis[frames], intrinsics(f, size), sub_init, False,
+                                max_points=FOCAL_SEARCH_POINTS, rounds=1)
+        if sol is not None:
+            scores[f] = sol.report["ba_median_error_px"] + 10.0 * len(sol.report["fallback_frames"])
+    if not scores:
+        return None, {}
+    best = min(scores, key=scores.get)
+    return best, {f"{k:.1f}": v for k, v in scores.items()}
+
+
+def solve_camera(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], focal_px: float | None = None,
+                 progress: Callable[[float, str], None] | None = None) -> CameraSolution:
+    """Solve the camera of tracks ``uv`` (T, N, 2) / ``vis`` (T, N) in an image of ``size`` (W, H)."""
+    say = progress or (lambda f, m: None)
+    parallax = measure_parallax(uv, vis)
+    report: dict = {"max_parallax_px": round(float(parallax.max()), 2)}
+    given = focal_px is not None
+    K = intrinsics(focal_px if given else default_focal(size), size)
+    if parallax.max() >= MIN_PARALLAX_PX:
+        enough = np.nonzero(parallax >= INIT_PARALLAX_PX)[0]
+        init = int(enough[0]) if len(enough) else int(parallax.argmax())
+        if not given:
+            say(0.1, "estimating the focal length")
+            f, scores = _focal_trial(uv, vis, size, init)
+            report["focal_candidates_error_px"] = scores
+            if f is not None:
+                K = intrinsics(f, size)
+        say(0.4, "registering frames")
+        sol = solve_incremental(uv, vis, K, init, refine_focal=not given)
+        if sol is not None:
+            sol.report = {**report, **sol.report,
+                          "focal_source": "given" if given else "estimated",
+                          "focal_px": round(float(sol.K[0, 0]), 2)}
+            return sol
+        report["note"] = "two-view initialisation failed; fell back to rotation-only poses"
+    sol = solve_rotation(uv, vis, size, focal_px)
+    sol.report = {**report, **sol.report}
+    return sol

@@ -1,0 +1,155 @@
+"""Lift 2D tracks to 3D with a solved camera: static points triangulated, moving points lifted per frame.
+
+Every track is triangulated from all its views; a track whose reprojection error (80th
+percentile over its frames) exceeds :func:`.geometry.outlier_threshold` moves in the world (``dynamic``).
+Static tracks with a wide enough ray angle keep their triangulated position in every frame.
+Moving tracks, and static ones too close to the camera path's line of sight to triangulate, are
+lifted frame by frame along their pixel ray at a depth taken from (in order of preference) the
+user depth sequence, or the static points around them in that frame (a low quantile of the k
+nearest, since moving things are usually in front of what is behind them) — so their depth is in
+the same scale as the static scene. Rotation-only cameras have no triangulation: depth comes from
+the user depth or, without it, every point sits at :data:`NOMINAL_DEPTH` (said in the report).
+
+Scale: with user depth the scene is scaled to it (median ratio over static points); without,
+the median static depth becomes :data:`NOMINAL_DEPTH` scene units.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .depth_input import sample_depth
+from .flow_tracks import _fill_invisible
+from .geometry import column_percentile, outlier_threshold, ray_angles, rays, reprojection_errors, triangulate
+
+DYNAMIC_PERCENTILE = 80  # a track's reprojection error: this percentile over its frames
+MIN_STATIC_ANGLE_DEG = 2.0  # triangulation angle a static point needs to keep its triangulated depth
+NOMINAL_DEPTH = 5.0  # scene units: median static depth without user depth (and the depth of rotation-only shots)
+NEIGHBOURS = 12  # static neighbours a lifted point takes its depth from
+NEIGHBOUR_DEPTH_QUANTILE = 0.3
+DEPTH_SMOOTH_FRAMES = 5  # temporal median window for per-frame lifted depth
+
+
+@dataclasses.dataclass
+class Lifted:
+    """``xyz`` (T, N, 3) world, ``dynamic`` (N,) bool, ``w2c`` (T, 4, 4) rescaled poses, ``report``."""
+
+    xyz: np.ndarray
+    dynamic: np.ndarray
+    w2c: np.ndarray
+    report: dict
+
+
+def _unproject(uv, z, K, w2c):
+    """World points (T, N, 3) of pixels (T, N, 2) at camera depth z (T, N)."""
+    cam = np.concatenate([rays(uv, K), np.ones(uv.shape[:-1] + (1,))], -1) * z[..., None]
+    c2w = np.linalg.inv(w2c)
+    return np.einsum("tij,tnj->tni", c2w[:, :3, :3], cam) + c2w[:, None, :3, 3]
+
+
+def _neighbour_depth(uv, vis, ref_uv, ref_z, ref_vis, fallback: float) -> np.ndarray:
+    """(T, N) depth of each visible query from the static reference points seen in the same frame."""
+    from scipy.spatial import cKDTree
+
+    out = np.full(vis.shape, np.nan)
+    for t in range(len(uv)):
+        q = np.nonzero(vis[t])[0]
+        r = np.nonzero(ref_vis[t])[0]
+        if len(q) == 0:
+            continue
+        if len(r) == 0:
+            out[t, q] = fallback
+            continue
+        k = min(NEIGHBOURS, len(r))
+        _, nn = cKDTree(ref_uv[t, r]).query(uv[t, q], k=k)
+        nn = np.asarray(nn).reshape(len(q), k)
+        out[t, q] = np.quantile(ref_z[t, r][nn], NEIGHBOUR_DEPTH_QUANTILE, axis=1)
+    return out
+
+
+def _smooth_in_time(z: np.ndarray, vis: np.ndarray) -> np.ndarray:
+    """Median of each track's depth over a window of its visible frames."""
+    from scipy.ndimage import median_filter
+
+    filled = _fill_invisible(np.nan_to_num(z)[..., None], vis)[..., 0]
+    smooth = median_filter(filled, size=(DEPTH_SMOOTH_FRAMES, 1), mode="nearest")
+    return np.where(vis, smooth, np.nan)
+
+
+def _hold(xyz: np.ndarray, vis: np.ndarray) -> np.ndarray:
+    return _fill_invisible(xyz, vis)
+
+
+def lift_tracks(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, w2c: np.ndarray, mode: str,
+                depth: np.ndarray | None = None) -> Lifted:
+    """3D tracks of ``uv`` (T, N, 2) / ``vis`` (T, N) seen by ``K`` (3, 3), ``w2c`` (T, 4, 4).
+
+    ``mode`` is the camera solve's ('parallax' | 'rotation'); ``depth`` (T, h, w) optional user
+    depth maps in the same pixel grid as ``uv``.
+    """
+    w2c = w2c.copy()
+    user_z = sample_depth(depth, uv, vis) if depth is not None else None
+    report: dict = {"depth_source": "user depth sequence" if depth is not None else "triangulation"}
+    if mode == "parallax":
+        X = triangulate(uv, vis, K, w2c)
+        err = reprojection_errors(np.nan_to_num(X), uv, vis, K, w2c)
+        p_err = column_percentile(np.where(np.isinf(err), 1e6, err), DYNAMIC_PERCENTILE)
+        threshold = outlier_threshold(p_err)
+        dynamic = ~(p_err < threshold)
+        angle = ray_angles(np.nan_to_num(X), vis, w2c)
+        static = ~dynamic & np.isfinite(X).all(1) & (angle >= MIN_STATIC_ANGLE_DEG)
+        z_static = np.where(vis[:, static], (np.einsum("tij,nj->tni", w2c[:, :3, :3], X[static])
+                                             + w2c[:, None, :3, 3])[..., 2], np.nan)
+        ratio = (user_z[:, static] / z_static) if user_z is not None else None
+        if ratio is not None and np.isfinite(ratio).any():
+            scale = float(np.nanmedian(ratio))
+        elif np.isfinite(z_static).any():
+            scale = NOMINAL_DEPTH / float(np.nanmedian(z_static))
+            report["depth_source"] = "triangulation, scaled to a median static depth of NOMINAL_DEPTH"
+        else:
+            scale = 1.0
+        X *= scale
+        w2c[:, :3, 3] *= scale
+        z_static = z_static * scale
+        ref_uv, ref_vis = uv[:, static], vis[:, static]
+    else:
+        static = np.zeros(uv.shape[1], bool)
+        z_static = ref_uv = ref_vis = None
+        report["depth_source"] = ("user depth sequence (rotation-only camera)" if depth is not None else
+                                  f"none: rotation-only camera, every point at NOMINAL_DEPTH={NOMINAL_DEPTH}")
+
+    # Per-frame depth of the points that are not triangulated static points.
+    lifted = ~static
+    z = np.full(vis.shape, np.nan)
+    if user_z is not None:
+        z[:, lifted] = user_z[:, lifted]
+    if ref_uv is not None:
+        need = vis & np.isnan(z) & lifted[None]
+        fallback = float(np.nanmedian(z_static)) if np.isfinite(z_static).any() else NOMINAL_DEPTH
+        z = np.where(need, _neighbour_depth(uv, need, ref_uv, z_static, ref_vis, fallback), z)
+    z = np.where(vis & np.isnan(z), NOMINAL_DEPTH if user_z is None else np.nanmedian(user_z), z)
+    z = _smooth_in_time(z, vis)
+    per_frame = _unproject(uv, np.nan_to_num(z, nan=NOMINAL_DEPTH), K, w2c)
+
+    if mode != "parallax":
+        dirs = per_frame / (np.linalg.norm(per_frame - np.linalg.inv(w2c)[:, None, :3, 3], axis=-1,
+                                           keepdims=True) + 1e-12)
+        mean = np.nanmean(np.where(vis[..., None], dirs, np.nan), axis=0)
+        mean /= np.linalg.norm(mean, axis=-1, keepdims=True) + 1e-12
+        ang = np.arccos(np.clip(np.einsum("tni,ni->tn", dirs, mean), -1, 1))
+        p_err = column_percentile(np.where(vis, ang * K[0, 0], np.nan), DYNAMIC_PERCENTILE)
+        threshold = outlier_threshold(p_err)
+        dynamic = p_err >= threshold
+
+    xyz = _hold(per_frame, vis)
+    steady = ~dynamic & lifted  # static points without a reliable triangulation: one position
+    if steady.any():
+        med = np.nanmedian(np.where(vis[:, steady, None], per_frame[:, steady], np.nan), axis=0)
+        xyz[:, steady] = med[None]
+    if static.any():
+        xyz[:, static] = X[static][None]
+    report.update({"dynamic_threshold_px": round(float(threshold), 3), "static_triangulated": int(static.sum()), "static_lifted": int(steady.sum()),
+                   "dynamic": int(dynamic.sum())})
+    return Lifted(xyz=xyz.astype(np.float32), dynamic=dynamic, w2c=w2c, report=report)

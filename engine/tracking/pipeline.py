@@ -1,0 +1,194 @@
+"""The tracker job: footage → 2D flow tracks → source camera → 3D tracks → tracks file + report.
+
+Phases: (1) check inputs and read the footage downscaled to :data:`WORK_MAX_SIDE`; (2) optical-flow
+tracks; (3) camera solve; (4) lifting to 3D (optionally with a user depth sequence); (5) back to
+full-resolution pixels and into the world frame below; (6) write the tracks file and a JSON report
+beside it (``<out stem>.report.json``), both atomically.
+
+World frame (Blender-friendly): frame 0's camera sits at the origin looking along world +Y, with
+world +Z = "up" of that camera (its image −y), so a level first frame gives a horizontal ground.
+Units: see :mod:`.lift` (user depth units, else a median static depth of ``NOMINAL_DEPTH``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from ..io.atomic import atomic_file, check_writable_target
+from ..io.tracks import Tracks, save_tracks
+from ..io.video import Footage, read_frames
+from .camera_solve import solve_camera
+from .depth_input import load_depth_sequence
+from .flow_tracks import track_flow
+from .lift import lift_tracks
+
+WORK_MAX_SIDE = 640  # tracking resolution (longer side, pixels); results are in full-resolution pixels
+DEFAULT_MAX_POINTS = 8000
+BLANK_RANGE = 4  # a frame whose grey values span fewer levels than this is blank (black/flat)
+CV_TO_WORLD = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1.0]])  # camera 0 → world
+
+
+@dataclasses.dataclass
+class TrackOptions:
+    """Settings of one tracking run (see ``t2v track --help``); ``focal_px`` in full-resolution pixels."""
+
+    max_points: int = DEFAULT_MAX_POINTS
+    frames: slice | None = None
+    focal_px: float | None = None
+    lens_mm: float | None = None
+    sensor_mm: float | None = None
+    depth: str | os.PathLike | None = None
+    work_max_side: int = WORK_MAX_SIDE
+
+    def focal_in_pixels(self, size: tuple[int, int]) -> float | None:
+        """The given focal length in full-resolution pixels (sensor width along the longer side)."""
+        if self.focal_px is not None and self.lens_mm is not None:
+            raise UserError("give either --focal-px or --lens-mm/--sensor-mm, not both")
+        if self.focal_px is not None:
+            if not self.focal_px > 0:
+                raise UserError(f"--focal-px must be positive, got {self.focal_px}")
+            return float(self.focal_px)
+        if self.lens_mm is not None or self.sensor_mm is not None:
+            if self.lens_mm is None or self.sensor_mm is None or self.lens_mm <= 0 or self.sensor_mm <= 0:
+                raise UserError("--lens-mm and --sensor-mm go together and must be positive")
+            return self.lens_mm / self.sensor_mm * max(size)
+        return None
+
+
+def _check_footage(footage: Footage) -> None:
+    if footage.num_frames < 2:
+        raise UserError(f"{footage.path}: has only {footage.num_frames} frame; tracking needs at least 2")
+    grey = footage.frames.max(-1).astype(np.int16)
+    spread = grey.reshape(len(grey), -1).max(1) - grey.reshape(len(grey), -1).min(1)
+    blank = np.nonzero(spread < BLANK_RANGE)[0]
+    if len(blank):
+        first = footage.start + int(blank[0])
+        raise UserError(f"{footage.path}: frame {first} is blank (all black or one flat colour), "
+                        f"{len(blank)} such frame(s) in all; trim them with --frames")
+
+
+def _colours(frames: np.ndarray, uv: np.ndarray, vis: np.ndarray) -> np.ndarray:
+    """(N, 3) uint8 colour of each track at its first visible frame (nearest pixel)."""
+    first = vis.argmax(0)
+    p = uv[first, np.arange(uv.shape[1])]
+    h, w = frames.shape[1:3]
+    x = np.clip(np.round(p[:, 0]).astype(int), 0, w - 1)
+    y = np.clip(np.round(p[:, 1]).astype(int), 0, h - 1)
+    return frames[first, y, x]
+
+
+def track_footage(path: str | os.PathLike, options: TrackOptions,
+                  progress: Callable[[float, str], None] | None = None) -> tuple[Tracks, dict]:
+    """Track ``path`` (video file or image-sequence folder) → (tracks in full-resolution pixels, report)."""
+    say = progress or (lambda f, m: None)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    # 1. Inputs.
+    if options.max_points < 1:
+        raise UserError(f"--max-points must be at least 1, got {options.max_points}")
+    say(0.0, "reading footage")
+    footage = read_frames(path, options.frames, max_side=options.work_max_side)
+    _check_footage(footage)
+    focal_full = options.focal_in_pixels(footage.size)
+    T, h, w = footage.frames.shape[:3]
+    W, H = footage.size
+    sx, sy = W / w, H / h
+    depth = None
+    if options.depth is not None:
+        total = _frame_count(path, options.frames, footage)
+        depth = load_depth_sequence(options.depth, total, options.frames, (w, h))
+    lap("read")
+
+    # 2. 2D tracks.
+    flow = track_flow(footage.frames, options.max_points, lambda f, m: say(0.05 + 0.35 * f, m))
+    if flow.num_points == 0:
+        raise UserError(f"{footage.path}: found no trackable texture; the footage may be blank or too blurry")
+    lap("flow")
+
+    # 3. Camera.
+    say(0.4, "solving the camera")
+    camera = solve_camera(flow.uv, flow.vis, (w, h), None if focal_full is None else focal_full / sx,
+                          lambda f, m: say(0.4 + 0.4 * f, m))
+    lap("poses")
+
+    # 4. 3D.
+    say(0.8, "lifting tracks to 3D")
+    lifted = lift_tracks(flow.uv, flow.vis, camera.K, camera.w2c, camera.mode, depth)
+    lap("3d")
+
+    # 5. Full resolution, world frame.
+    uv = np.stack([(flow.uv[..., 0] + 0.5) * sx - 0.5, (flow.uv[..., 1] + 0.5) * sy - 0.5], -1)
+    K = np.array([[camera.K[0, 0] * sx, 0, (W - 1) / 2], [0, camera.K[0, 0] * sx, (H - 1) / 2], [0, 0, 1]])
+    A = CV_TO_WORLD @ lifted.w2c[0]
+    w2c = lifted.w2c @ np.linalg.inv(A)
+    xyz = np.einsum("ij,tnj->tni", A[:3, :3], lifted.xyz) + A[:3, 3]
+    tracks = Tracks(xyz=xyz, uv=uv, vis=flow.vis, conf=flow.conf, rgb=_colours(footage.frames, flow.uv, flow.vis),
+                    K=np.broadcast_to(K, (T, 3, 3)), w2c=w2c, size=footage.size, fps=footage.fps,
+                    dynamic=lifted.dynamic)
+    report = {"input": str(footage.path), "frames": [footage.start, footage.start + T], "size": list(footage.size),
+              "fps": footage.fps, "points": tracks.num_points, "camera_mode": camera.mode,
+              **camera.report, "focal_px": round(float(K[0, 0]), 2), **lifted.report,
+              "world": "frame 0 camera at the origin looking along +Y, +Z up",
+              "timings_s": timings}
+    if camera.mode == "rotation":
+        report["note"] = ("no parallax: rotation-only camera (locked-off or panning); depth is "
+                          + lifted.report["depth_source"])
+    return tracks, report
+
+
+def _frame_count(path, selection: slice | None, footage: Footage) -> int:
+    """Frames in the whole input (needed to match a depth sequence against the input)."""
+    if selection is None:
+        return footage.num_frames
+    return read_frames(path, max_side=16).num_frames
+
+
+def report_path(out: str | os.PathLike) -> Path:
+    """Where the JSON report of tracks file ``out`` goes: ``<stem>.report.json`` beside it."""
+    out = Path(out)
+    return out.with_name(out.name.removesuffix(".npz") + ".report.json")
+
+
+def write_outputs(tracks: Tracks, report: dict, out: str | os.PathLike) -> Path:
+    """Write the tracks file and its report atomically; returns the tracks path."""
+    start = time.perf_counter()
+    save_tracks(tracks, out)
+    report["timings_s"]["write"] = round(time.perf_counter() - start, 3)
+    with atomic_file(report_path(out)) as tmp:
+        tmp.write_text(json.dumps(report, indent=1))
+    return Path(out)
+
+
+def track_job(params: dict, progress: Callable[[float, str], None]) -> dict:
+    """Worker job ``track2view.engine.tracking.pipeline:track_job``.
+
+    params: ``input`` (path), ``out`` (tracks .npz), optional ``max_points``, ``frames`` [start, stop]
+    (0-based, stop exclusive, either may be null), ``focal_px``, ``lens_mm`` + ``sensor_mm``, ``depth``
+    (folder), ``overwrite`` (bool). Returns ``{"tracks": path, "report": {...}}``.
+    """
+    out = check_writable_target(params["out"], bool(params.get("overwrite", False)))
+    frames = params.get("frames")
+    options = TrackOptions(max_points=int(params.get("max_points") or DEFAULT_MAX_POINTS),
+                           frames=slice(*frames) if frames else None,
+                           focal_px=params.get("focal_px"), lens_mm=params.get("lens_mm"),
+                           sensor_mm=params.get("sensor_mm"), depth=params.get("depth"))
+    tracks, report = track_footage(params["input"], options, progress)
+    progress(0.95, "writing tracks")
+    write_outputs(tracks, report, out)
+    progress(1.0, "done")
+    return {"tracks": str(out), "report": report}
