@@ -24,6 +24,7 @@ warning before a render.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 
@@ -168,6 +169,27 @@ def target_view_points(tracks: Tracks, target: CameraTrack) -> tuple[np.ndarray,
     everything = dataclasses.replace(tracks, vis=np.isfinite(tracks.xyz).all(-1))
     paired = pair_tracks(everything, target)
     return paired.uv_tgt, paired.vis_tgt, tracks.vis[:paired.num_frames]
+
+
+def poor_coverage_warning(tracks_path: str | os.PathLike, target: CameraTrack, frame_start: int = 0,
+                          threshold: float = POOR_COVERAGE) -> str | None:
+    """One line warning about the frames where ``target`` sees mostly what the footage never showed.
+
+    For a check before a render: loads the tracks file (UserError naming it if unreadable), measures
+    coverage (frame i of the tracks/camera = frame ``frame_start + i``) and returns None when no frame
+    is poor, else a message naming the poor frame ranges and the worst frame.
+    """
+    from .io.tracks import load_tracks
+
+    report = compute_coverage(load_tracks(tracks_path), target, threshold=threshold)
+    ranges = report.poor_ranges(frame_start)
+    if not ranges:
+        return None
+    text = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges)
+    worst = int(report.coverage.argmin())
+    return (f"poor coverage (under {threshold:.0%} of the view seen in the footage) at frames {text}, worst "
+            f"{report.coverage[worst]:.0%} at frame {frame_start + worst}: the model must invent most of "
+            "the image there (see Coverage Preview)")
 
 
 def poor_coverage_frames(coverage: np.ndarray | list[float], threshold: float = POOR_COVERAGE,

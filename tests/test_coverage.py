@@ -104,6 +104,16 @@ def test_coverage_needs_paired_tracks_and_a_sane_threshold():
     assert fixed.grid == (12, 8)
 
 
+def test_poor_coverage_warning_names_the_frames(tmp_path):
+    cam, tracks = _backdrop_shot()
+    save_tracks(tracks, tmp_path / "t.npz")
+    assert cov.poor_coverage_warning(tmp_path / "t.npz", cam, frame_start=1) is None
+    text = cov.poor_coverage_warning(tmp_path / "t.npz", orbit_camera(cam, 90.0), frame_start=1)
+    assert "at frames 4-6" in text and "at frame 6" in text, text      # 15° per frame: 60° is poor
+    with pytest.raises(UserError, match="not found"):
+        cov.poor_coverage_warning(tmp_path / "missing.npz", cam)
+
+
 def test_cli_reports_plots_and_refuses_to_overwrite(tmp_path, capsys):
     cam, tracks = _backdrop_shot(frames=4, num_points=1500)
     save_tracks(tracks, tmp_path / "t.npz")
