@@ -20,6 +20,7 @@ from bpy.props import StringProperty
 
 from ..bridge.camera import camera_track_from_blender
 from ..bridge.vse import add_render_strips
+from ..engine.coverage import poor_coverage_warning
 from ..engine.errors import UserError
 from ..engine.geometry.camera import save_camera_json
 from .engine_job import EngineJobMixin
@@ -103,6 +104,9 @@ class _RenderNewView(EngineJobMixin):
         out = next_render_folder(output_base(settings, self.output_dir), camera.name,
                                  "preview" if self.preview else "render")
         cam = camera_track_from_blender(scene, camera)
+        warning = poor_coverage_warning(tracks, cam, scene.frame_start)
+        if warning:
+            self.report({"WARNING"}, f"'{camera.name}': {warning}")
         fd, self._camera_file = tempfile.mkstemp(prefix="track2view_camera_", suffix=".json")
         os.close(fd)
         save_camera_json(cam, self._camera_file)
