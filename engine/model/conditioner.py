@@ -195,16 +195,17 @@ class TrackTimeBlock(nn.Module):
     def forward(self, hidden_states: torch.Tensor, attention_bias: torch.Tensor) -> torch.Tensor:
         """hidden_states (S, T, D) with S = B*N tracks; attention_bias (S, 1, 1, T) additive."""
         seqs, frames, dim = hidden_states.shape
+        x = hidden_states.reshape(seqs * frames, dim)  # 2-D, so that ONNX gets Gemm (matmul + bias)
 
         # 1. Self-attention over frames
-        qkv = self.to_qkv(self.norm1(hidden_states))
+        qkv = self.to_qkv(self.norm1(x))
         qkv = qkv.reshape(seqs, frames, 3, self.num_heads, dim // self.num_heads).permute(2, 0, 3, 1, 4)
         attn = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attention_bias)
-        attn = attn.transpose(1, 2).reshape(seqs, frames, dim)
-        hidden_states = hidden_states + self.to_out(attn)
+        x = x + self.to_out(attn.transpose(1, 2).reshape(seqs * frames, dim))
 
         # 2. Feed-forward
-        return hidden_states + self.ff(self.norm2(hidden_states))
+        x = x + self.ff(self.norm2(x))
+        return x.reshape(seqs, frames, dim)
 
 
 class TrackConditioner(ModelMixin, ConfigMixin):
