@@ -11,8 +11,8 @@ unless ``overwrite``)::
     OUT/render.json           what was rendered: mode, inputs, frame range, size, fps
 
 Modes: ``preview`` is the geometric warp (``engine/warp.py``, seconds); otherwise the
-Track2View model (a local model folder, diffusers layout) generates the frames and the warp
-still supplies the hole mask.
+Track2View model (a local model folder, diffusers layout) generates the frames
+(``engine/generate.py``) and the warp still supplies the hole mask.
 
 Frames: ``frames`` = (A, B) selects footage/tracks frames A..B-1 (0-based, B None = to the end);
 camera frame 0 is footage frame A. A single-frame (static) camera holds for every frame.
@@ -30,7 +30,7 @@ import numpy as np
 from .errors import UserError
 from .geometry.camera import CameraTrack, load_camera_json, save_camera_json
 from .io.atomic import atomic_dir, check_writable_target
-from .io.tracks import Tracks, load_tracks
+from .io.tracks import load_tracks
 from .pairing import pair_tracks
 from .warp import warp_video
 
@@ -85,34 +85,11 @@ def _check_model(model: str | None) -> None:
         raise UserError(f"model folder not found: {model}")
 
 
-def _generate_with_model(model: str, video_frames: np.ndarray, paired: Tracks, camera: CameraTrack,
-                         device: str, progress: Progress) -> np.ndarray:
-    """Frames (T, Ht, Wt, 3) uint8 from the Track2View model in the local folder ``model``."""
-    import cv2
-    import torch
-
-    from .model.pipeline import Track2ViewPipeline
-    from .runtime import select_torch_device
-
-    pipe = Track2ViewPipeline.from_pretrained(model).place(select_torch_device(device))
-
-    def on_step(pipe_, step, timestep, tensors):
-        progress(0.15 + 0.7 * (step + 1) / max(pipe_.num_timesteps, 1),
-                 f"generating: step {step + 1}/{pipe_.num_timesteps}")
-        return {}
-
-    with torch.inference_mode():
-        out = pipe(video_frames, paired, target_camera=camera, callback_on_step_end=on_step).frames
-    W, H = camera.size
-    if out.shape[1:3] != (H, W):
-        out = np.stack([cv2.resize(f, (W, H), interpolation=cv2.INTER_CUBIC) for f in out])
-    return out
-
-
 def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camera: str | os.PathLike,
                     out: str | os.PathLike, *, preview: bool = False, model: str | None = None,
                     overwrite: bool = False, frames: tuple[int, int | None] | None = None,
-                    device: str = "auto", progress: Progress = _no_progress) -> dict:
+                    device: str = "auto", steps: int | None = None, cache_dir: str | None = None,
+                    progress: Progress = _no_progress) -> dict:
     """Render the target ``camera`` (CAM.json) view of ``footage`` along ``tracks`` into ``out``.
 
     Returns a JSON-able summary: ``out``, ``frames_dir``, ``holes_dir``, ``mp4``, ``num_frames``,
@@ -135,8 +112,16 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
         progress(0.15 + (0.7 if preview else 0.1) * i / n, f"warping frame {i}/{n}")
 
     warped, holes = warp_video(video.frames, paired, target.size, warp_progress)
-    result_frames = warped if preview else _generate_with_model(model, video.frames, paired, target,
-                                                                device, progress)
+    if preview:
+        result_frames = warped
+    else:
+        from .generate import DEFAULT_STEPS, generate_new_view
+
+        def model_progress(fraction: float, message: str) -> None:
+            progress(0.25 + 0.65 * fraction, message)
+
+        result_frames = generate_new_view(video.frames, paired, target, model, steps=steps or DEFAULT_STEPS,
+                                          device=device, cache_dir=cache_dir, progress=model_progress)
     progress(0.9, "writing frames")
     start = frames[0] if frames is not None else 0
     with atomic_dir(out) as tmp:
@@ -160,7 +145,7 @@ def render_job(params: dict, progress: Progress) -> dict:
 
     ``params``: ``footage``, ``tracks``, ``camera`` (CAM.json path), ``out`` (str); optional
     ``preview`` (bool), ``model`` (folder or null), ``overwrite`` (bool), ``frames`` ([A, B|null]),
-    ``device`` ("auto" | "cuda" | "cpu").
+    ``device`` ("auto" | "cuda" | "cpu"), ``steps`` (denoising steps), ``cache_dir`` (ONNX cache).
     """
     missing = [k for k in ("footage", "tracks", "camera", "out") if not params.get(k)]
     if missing:
@@ -171,4 +156,5 @@ def render_job(params: dict, progress: Progress) -> dict:
         preview=bool(params.get("preview", False)), model=params.get("model") or None,
         overwrite=bool(params.get("overwrite", False)),
         frames=(int(frames[0]), None if frames[1] is None else int(frames[1])) if frames else None,
-        device=str(params.get("device", "auto")), progress=progress)
+        device=str(params.get("device", "auto")), steps=params.get("steps"),
+        cache_dir=params.get("cache_dir") or None, progress=progress)

@@ -114,7 +114,8 @@ class _RenderNewView(EngineJobMixin):
         model = bpy.path.abspath(prefs.model_dir) if prefs is not None and prefs.model_dir else None
         return {"footage": footage, "tracks": tracks, "camera": self._camera_file, "out": str(out),
                 "preview": self.preview, "model": model, "frames": [0, cam.num_frames],
-                "device": prefs.device.lower() if prefs is not None else "auto"}
+                "device": prefs.device.lower() if prefs is not None else "auto",
+                "cache_dir": prefs.resolved_cache_dir() if prefs is not None else None}
 
     def on_result(self, context, result: dict) -> None:
         frames, _ = add_render_strips(context.scene, result["frames_dir"], result["holes_dir"],

@@ -78,3 +78,23 @@ def test_render_job_runs_in_the_worker(shot, tmp_path):
     assert result["num_frames"] == 4 and result["mode"] == "preview"
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert len(list((tmp_path / "w" / "frames").iterdir())) == 4
+
+
+def test_full_render_uses_the_model_folder(shot, tmp_path, monkeypatch):
+    from .test_dit_pipeline import make_pipeline
+
+    monkeypatch.setenv("TRACK2VIEW_CACHE", str(tmp_path / "cache"))
+
+    root, frames = shot
+    model = tmp_path / "model"
+    make_pipeline().save_pretrained(model)
+    out = tmp_path / "full"
+    assert main(_args(root, out, "orbit.json", "--model", str(model), "--steps", "2", "--device", "cpu")) == 0
+    meta = json.loads((out / "render.json").read_text())
+    assert meta["mode"] == "model" and meta["model"] == str(model)
+    rendered = read_frames(out / "frames").frames
+    assert rendered.shape == frames.shape
+    # A random model does not reproduce the warp: the frames come from the model.
+    warped_out = tmp_path / "warp"
+    assert main(_args(root, warped_out, "orbit.json", "--preview")) == 0
+    assert np.abs(rendered.astype(int) - read_frames(warped_out / "frames").frames).mean() > 5

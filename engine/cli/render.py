@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="footage frames A..B-1 (0-based); camera frame 0 is footage frame A")
     parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto",
                         help="where the model runs (default: CUDA if available)")
+    parser.add_argument("--steps", type=int, default=None, help="denoising steps per window (model only)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
         result = render_new_view(args.footage, args.tracks, args.camera, args.out, preview=args.preview,
                                  model=str(args.model) if args.model else None, overwrite=args.overwrite,
-                                 frames=args.frames, device=args.device, progress=progress)
+                                 frames=args.frames, device=args.device, steps=args.steps,
+                                 progress=progress)
     print(f"{result['num_frames']} frames ({result['mode']}) in {result['frames_dir']}; "
           f"holes in {result['holes_dir']}; video {result['mp4']}")
     return 0
