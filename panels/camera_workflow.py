@@ -15,6 +15,10 @@ def draw_camera_workflow(layout, context) -> None:
     settings = scene.track2view
     col = layout.column(align=True)
     col.operator("track2view.add_target_camera", icon="OUTLINER_OB_CAMERA")
+    active = context.active_object
+    if (active is not None and active.type == "CAMERA" and active != settings.source_camera
+            and active.get(_RIG_KEY) is None):
+        col.operator("track2view.add_target_camera", text=f"Start From '{active.name}'").start_camera = active.name
 
     camera = settings.target_camera
     rig = camera.get(_RIG_KEY) if camera is not None else None

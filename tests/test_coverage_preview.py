@@ -126,3 +126,22 @@ def test_panel_section_shows_rig_presets_and_poor_ranges(addon, tmp_path):  # no
     assert sum(name == "operator" for name, _, _ in log) == len(MOVES) + 2
     labels = [kw.get("text", "") for name, _, kw in log if name == "label"]
     assert any(text.startswith("Poor coverage: frames") for text in labels), labels
+
+
+def test_render_warns_before_poor_coverage(addon, tmp_path, capfd):  # noqa: F811
+    from track2view.engine.io.video import write_frames
+
+    from .tiny_shot import render, source_camera
+
+    bpy = addon
+    scene, src, _ = _shot_in_blender(bpy, tmp_path)
+    frames, _ = render(source_camera(SIZE, 6))              # any 96x64 footage will do for the check
+    write_frames(frames, tmp_path / "footage")
+    settings = scene.track2view
+    settings.footage_path, settings.output_dir = str(tmp_path / "footage"), str(tmp_path / "renders")
+    bpy.ops.track2view.add_target_camera()
+    bpy.ops.track2view.camera_move(move="ORBIT_RIGHT", amount=90.0, ease="LINEAR")
+    capfd.readouterr()
+    assert bpy.ops.track2view.preview_view() == {"FINISHED"}
+    out = capfd.readouterr().out
+    assert "Warning: 'T2V Target': poor coverage" in out and "at frames 5-6" in out, out
