@@ -142,10 +142,10 @@ def track_flow(frames: np.ndarray, max_points: int,
             progress((t + 1) / (T - 1), f"optical flow {t + 1}/{T - 1}")
     keep = vis[:, :count].sum(0) >= min(MIN_TRACK_FRAMES, T)
     uv, vis, conf = uv[:, :count][:, keep], vis[:, :count][:, keep], conf[:, :count][:, keep]
-    return FlowTracks(uv=_fill_invisible(uv, vis), vis=vis, conf=conf)
+    return FlowTracks(uv=fill_invisible(uv, vis), vis=vis, conf=conf)
 
 
-def _fill_invisible(uv: np.ndarray, vis: np.ndarray) -> np.ndarray:
+def fill_invisible(uv: np.ndarray, vis: np.ndarray) -> np.ndarray:
     """Hold the last visible position forward, and the first one backward."""
     T = len(uv)
     idx = np.where(vis, np.arange(T)[:, None], 0)

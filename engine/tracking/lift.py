@@ -21,7 +21,7 @@ import dataclasses
 import numpy as np
 
 from .depth_input import sample_depth
-from .flow_tracks import _fill_invisible
+from .flow_tracks import fill_invisible
 from .geometry import column_percentile, outlier_threshold, ray_angles, rays, reprojection_errors, triangulate
 
 DYNAMIC_PERCENTILE = 80  # a track's reprojection error: this percentile over its frames
@@ -73,13 +73,13 @@ def _smooth_in_time(z: np.ndarray, vis: np.ndarray) -> np.ndarray:
     """Median of each track's depth over a window of its visible frames."""
     from scipy.ndimage import median_filter
 
-    filled = _fill_invisible(np.nan_to_num(z)[..., None], vis)[..., 0]
+    filled = fill_invisible(np.nan_to_num(z)[..., None], vis)[..., 0]
     smooth = median_filter(filled, size=(DEPTH_SMOOTH_FRAMES, 1), mode="nearest")
     return np.where(vis, smooth, np.nan)
 
 
 def _hold(xyz: np.ndarray, vis: np.ndarray) -> np.ndarray:
-    return _fill_invisible(xyz, vis)
+    return fill_invisible(xyz, vis)
 
 
 def lift_tracks(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, w2c: np.ndarray, mode: str,

@@ -5,8 +5,7 @@ tracks; (3) camera solve; (4) lifting to 3D (optionally with a user depth sequen
 full-resolution pixels and into the world frame below; (6) write the tracks file and a JSON report
 beside it (``<out stem>.report.json``), both atomically.
 
-World frame (Blender-friendly): frame 0's camera sits at the origin looking along world +Y, with
-world +Z = "up" of that camera (its image −y), so a level first frame gives a horizontal ground.
+World frame: :mod:`.world_frame` (frame 0's camera at the origin looking along +Y, +Z up).
 Units: see :mod:`.lift` (user depth units, else a median static depth of ``NOMINAL_DEPTH``).
 """
 
@@ -29,11 +28,11 @@ from .camera_solve import solve_camera
 from .depth_input import load_depth_sequence
 from .flow_tracks import track_flow
 from .lift import lift_tracks
+from .world_frame import to_blender_world
 
 WORK_MAX_SIDE = 640  # tracking resolution (longer side, pixels); results are in full-resolution pixels
 DEFAULT_MAX_POINTS = 8000
 BLANK_RANGE = 4  # a frame whose grey values span fewer levels than this is blank (black/flat)
-CV_TO_WORLD = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1.0]])  # camera 0 → world
 
 
 @dataclasses.dataclass
@@ -75,7 +74,7 @@ def _check_footage(footage: Footage) -> None:
                         f"{len(blank)} such frame(s) in all; trim them with --frames")
 
 
-def _colours(frames: np.ndarray, uv: np.ndarray, vis: np.ndarray) -> np.ndarray:
+def track_colours(frames: np.ndarray, uv: np.ndarray, vis: np.ndarray) -> np.ndarray:
     """(N, 3) uint8 colour of each track at its first visible frame (nearest pixel)."""
     first = vis.argmax(0)
     p = uv[first, np.arange(uv.shape[1])]
@@ -134,10 +133,8 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
     # 5. Full resolution, world frame.
     uv = np.stack([(flow.uv[..., 0] + 0.5) * sx - 0.5, (flow.uv[..., 1] + 0.5) * sy - 0.5], -1)
     K = np.array([[camera.K[0, 0] * sx, 0, (W - 1) / 2], [0, camera.K[0, 0] * sx, (H - 1) / 2], [0, 0, 1]])
-    A = CV_TO_WORLD @ lifted.w2c[0]
-    w2c = lifted.w2c @ np.linalg.inv(A)
-    xyz = np.einsum("ij,tnj->tni", A[:3, :3], lifted.xyz) + A[:3, 3]
-    tracks = Tracks(xyz=xyz, uv=uv, vis=flow.vis, conf=flow.conf, rgb=_colours(footage.frames, flow.uv, flow.vis),
+    xyz, w2c = to_blender_world(lifted.xyz, lifted.w2c)
+    tracks = Tracks(xyz=xyz, uv=uv, vis=flow.vis, conf=flow.conf, rgb=track_colours(footage.frames, flow.uv, flow.vis),
                     K=np.broadcast_to(K, (T, 3, 3)), w2c=w2c, size=footage.size, fps=footage.fps,
                     dynamic=lifted.dynamic)
     report = {"input": str(footage.path), "frames": [footage.start, footage.start + T], "size": list(footage.size),
