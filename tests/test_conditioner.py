@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from diffusers.utils import SAFETENSORS_WEIGHTS_NAME
+from safetensors.torch import load_file, save_file
 
 from track2view.engine import runtime
 from track2view.engine.cli import main
@@ -247,8 +248,16 @@ def test_load_refuses_missing_or_corrupt_files(model, tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         load_conditioner(tmp_path / "nowhere")
     model.save_pretrained(tmp_path / "w")
-    (tmp_path / "w" / SAFETENSORS_WEIGHTS_NAME).write_bytes(b"not safetensors")
-    with pytest.raises(UserError, match=SAFETENSORS_WEIGHTS_NAME):
+    weights = tmp_path / "w" / SAFETENSORS_WEIGHTS_NAME
+    state = load_file(weights)
+    save_file({k: v for k, v in state.items() if k != "proj_src.weight"}, weights)
+    with pytest.raises(UserError, match=r"does not match .*config.json: missing \['proj_src.weight'\]"):
+        load_conditioner(tmp_path / "w")
+    save_file(state | {"proj_src.weight": torch.zeros(3, 3)}, weights)
+    with pytest.raises(UserError, match="size mismatch for proj_src.weight"):
+        load_conditioner(tmp_path / "w")
+    weights.write_bytes(b"not safetensors")
+    with pytest.raises(UserError, match=f"{SAFETENSORS_WEIGHTS_NAME} is not a readable safetensors file"):
         load_conditioner(tmp_path / "w")
     (tmp_path / "w" / "config.json").write_text("{broken")
     with pytest.raises(UserError, match="config.json is not a valid JSON"):

@@ -41,6 +41,8 @@ import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from diffusers.utils import CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME
+from safetensors import SafetensorError
+from safetensors.torch import load_file as load_safetensors
 
 from ..errors import UserError
 
@@ -414,7 +416,7 @@ def load_conditioner(folder: str | os.PathLike, device: torch.device | str = "cp
     """Load a :class:`TrackConditioner` from a local ``save_pretrained`` folder, in eval mode.
 
     The folder must hold ``config.json`` and ``diffusion_pytorch_model.safetensors`` (no pickled
-    weights, no model hub).
+    weights, no model hub) whose tensors match the config exactly (no silently random weights).
 
     Raises:
         UserError: naming the missing or unreadable file.
@@ -429,13 +431,25 @@ def load_conditioner(folder: str | os.PathLike, device: torch.device | str = "cp
             raise UserError(f"{path} is missing; a conditioner folder needs {CONFIG_NAME} and "
                             f"{SAFETENSORS_WEIGHTS_NAME} (safetensors only)")
     try:
-        class_name = json.loads(config_path.read_text()).get("_class_name")
+        config = json.loads(config_path.read_text())
+        class_name = config.get("_class_name")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
         raise UserError(f"{config_path} is not a valid JSON config ({exc})") from exc
     if class_name != TrackConditioner.__name__:
         raise UserError(f"{config_path} describes a {class_name!r}, not a {TrackConditioner.__name__}")
     try:
-        model = TrackConditioner.from_pretrained(folder, use_safetensors=True, local_files_only=True)
-    except (OSError, ValueError, RuntimeError, TypeError) as exc:
-        raise UserError(f"cannot load the conditioner from {weights_path}: {exc}") from exc
+        model = TrackConditioner.from_config(config)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{config_path}: invalid conditioner settings ({exc})") from exc
+    try:
+        state = load_safetensors(weights_path)
+    except (OSError, SafetensorError) as exc:
+        raise UserError(f"{weights_path} is not a readable safetensors file ({exc})") from exc
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # shape mismatches
+        raise UserError(f"{weights_path} does not match {config_path}: {exc}") from exc
+    if missing or unexpected:
+        raise UserError(f"{weights_path} does not match {config_path}: missing {sorted(missing)}, "
+                        f"unexpected {sorted(unexpected)}")
     return model.to(device).eval()
