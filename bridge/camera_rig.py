@@ -97,6 +97,9 @@ def check_can_take_over(camera_obj: bpy.types.Object, start: bpy.types.Object) -
     if camera_obj == start or camera_obj.data == start.data:
         raise UserError(f"'{name}' is (or shares its lens data with) the start camera '{start.name}'; "
                         "add a new target camera instead")
+    if camera_obj.data.users > 1:
+        raise UserError(f"'{name}' shares its lens data '{camera_obj.data.name}' with other cameras; the rig "
+                        "would drive them too. Make it single-user (Object Data → unlink) or add a new target camera")
     if rig_of(camera_obj) is not None:
         raise UserError(f"'{name}' already has a Track2View rig ('{rig_of(camera_obj).name}')")
     if camera_obj.parent is not None:

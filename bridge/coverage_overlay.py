@@ -61,13 +61,24 @@ def overlay_points(scene: bpy.types.Scene, camera_obj: bpy.types.Object) -> tupl
     return _last[1]
 
 
-def _camera_frame_corners(scene, camera_obj, region, rv3d):
-    """Region pixels of the camera image's top-left, top-right and bottom-left corners, or None."""
+def region_positions(scene, camera_obj, region, rv3d, uv: np.ndarray) -> np.ndarray | None:
+    """Region pixels (M, 2) (x right, y up) of target-image pixels ``uv`` (M, 2) in camera view.
+
+    The camera's image rectangle (``view_frame``, shift included) is projected into the region and
+    pixel centres are placed inside it: (0, 0) is the centre of the top-left pixel. None when the
+    rectangle is not in front of the view.
+    """
     from bpy_extras.view3d_utils import location_3d_to_region_2d
 
     tr, _br, bl, tl = (camera_obj.matrix_world @ v for v in camera_obj.data.view_frame(scene=scene))
     corners = [location_3d_to_region_2d(region, rv3d, p) for p in (tl, tr, bl)]
-    return None if any(c is None for c in corners) else [np.array(c) for c in corners]
+    if any(c is None for c in corners):
+        return None
+    tl, tr, bl = (np.array(c, dtype=np.float64) for c in corners)
+    W, H = render_size(scene)
+    a = (uv[:, :1] + 0.5) / W
+    b = (uv[:, 1:] + 0.5) / H
+    return tl + a * (tr - tl) + b * (bl - tl)
 
 
 def draw_coverage_overlay() -> None:
@@ -85,18 +96,13 @@ def draw_coverage_overlay() -> None:
     points = overlay_points(scene, camera_obj)
     if points is None or not len(points[0]):
         return
-    corners = _camera_frame_corners(scene, camera_obj, region, rv3d)
-    if corners is None:
+    uv, seen = points
+    xy = region_positions(scene, camera_obj, region, rv3d, uv)
+    if xy is None:
         return
     import gpu
     from gpu_extras.batch import batch_for_shader
 
-    uv, seen = points
-    W, H = render_size(scene)
-    tl, tr, bl = corners
-    a = (uv[:, :1] + 0.5) / W
-    b = (uv[:, 1:] + 0.5) / H
-    xy = tl + a * (tr - tl) + b * (bl - tl)
     colours = np.where(seen[:, None], SEEN_COLOUR, UNSEEN_COLOUR)
     shader, has_size = point_shader()
     batch = batch_for_shader(shader, "POINTS", {"pos": xy.astype(np.float32).tolist(),

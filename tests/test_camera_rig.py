@@ -245,6 +245,12 @@ def test_bad_input_gives_clear_messages_and_touches_nothing(addon, tmp_path):
     with pytest.raises(RuntimeError, match="has constraints"):
         bpy.ops.track2view.add_target_camera(rig_existing=True)
     assert sorted(o.name for o in bpy.data.objects) == names and len(mine.constraints) == 1
+    mine.constraints.clear()
+    other = bpy.data.objects.new("shares my lens", data)
+    with pytest.raises(RuntimeError, match="shares its lens data"):
+        bpy.ops.track2view.add_target_camera(rig_existing=True)
+    bpy.data.objects.remove(other)
+    mine.constraints.new("TRACK_TO")
     # A preset on a camera without a rig.
     with pytest.raises(RuntimeError, match="'mine' has no Track2View rig"):
         bpy.ops.track2view.camera_move(move="ORBIT_LEFT")

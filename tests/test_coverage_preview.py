@@ -145,3 +145,37 @@ def test_render_warns_before_poor_coverage(addon, tmp_path, capfd):  # noqa: F81
     assert bpy.ops.track2view.preview_view() == {"FINISHED"}
     out = capfd.readouterr().out
     assert "Warning: 'T2V Target': poor coverage" in out and "at frames 5-6" in out, out
+
+
+def test_overlay_points_land_where_blender_projects_the_tracks(addon, tmp_path):  # noqa: F811
+    """Target pixels → region via the camera frame agree with Blender's own view projection."""
+    from types import SimpleNamespace
+
+    from bpy_extras.view3d_utils import location_3d_to_region_2d
+    from mathutils import Vector
+
+    from track2view.bridge import coverage_overlay
+
+    bpy = addon
+    scene, src, tracks = _shot_in_blender(bpy, tmp_path)
+    bpy.ops.track2view.add_target_camera()
+    bpy.ops.track2view.camera_move(move="ORBIT_LEFT", amount=20.0)
+    target = scene.track2view.target_camera
+    target.data.shift_x, target.data.shift_y = 0.1, -0.05     # an off-centre image rectangle
+    bpy.ops.track2view.coverage_preview()
+    scene.frame_set(4)
+    uv, seen = coverage_overlay.overlay_points(scene, target)
+    W, H = SIZE
+    region = SimpleNamespace(width=W, height=H)
+    proj = target.calc_matrix_camera(bpy.context.evaluated_depsgraph_get(), x=W, y=H)
+    rv3d = SimpleNamespace(perspective_matrix=proj @ target.matrix_world.inverted())
+    xy = coverage_overlay.region_positions(scene, target, region, rv3d, uv)
+    # The same points by world position: shown tracks of frame 4 (t = 3) in Blender's projection.
+    from track2view.bridge.camera import camera_track_from_blender
+    from track2view.engine.coverage import target_view_points
+
+    cam = camera_track_from_blender(scene, target, [4])
+    _, shown, _ = target_view_points(tracks.subset(frames=slice(3, 4)), cam)
+    expected = np.array([location_3d_to_region_2d(region, rv3d, Vector(p)) for p in tracks.xyz[3, shown[0]]])
+    assert len(xy) == len(expected) > 100
+    np.testing.assert_allclose(xy, expected, atol=1e-3)
