@@ -1,0 +1,224 @@
+"""The evaluation run (``t2v eval``): every case of a suite × every method → metrics, tables and plots.
+
+Per case (:mod:`.suite`): load the bench clip, track its source video with our tracker (cached,
+:func:`.methods.source_tracks`), pair those tracks with the ground-truth target camera, then for
+each method generate the target view and measure
+
+- camera accuracy (:mod:`.colmap_poses` + :mod:`.camera_metrics`): RotErr (degrees) and TransErr
+  summed over frames, pose failures and unregistered frames counted;
+- fidelity (:mod:`.fidelity`): PSNR / SSIM against the ground-truth target frames, full frame and
+  over the area the source sees;
+- 4D consistency (:mod:`.consistency`): median pixel error and share within 4 px;
+
+with wall time and peak memory per stage (:mod:`.stages`). Output folder (atomic; refused if it
+exists unless ``overwrite``)::
+
+    OUT/results.json       resolved config, methods (ok / missing / failed), per-case metrics,
+                           summary (static / dynamic / all), stages, wall time; inf → "inf"
+    OUT/results.md         the summary table (:mod:`.report`)
+    OUT/plots/metrics.png  a bar chart per metric, methods side by side, static vs dynamic
+    OUT/plots/strip_<case>.png  ground truth and every method, first / middle / last frame (3 cases)
+    OUT/videos/<clip>_cam<k>/<method>.mp4   every generated video
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from ..io.atomic import atomic_dir, check_writable_target
+from ..synth.clip import load_clip
+from .camera_metrics import camera_errors
+from .colmap_poses import estimate_poses
+from .consistency import consistency_metrics
+from .fidelity import fidelity_metrics, source_visible_mask
+from .methods import MethodSpec, generate, resolve_methods, source_tracks
+from .stages import StageMeter
+from .suite import DEFAULT_DATA, EvalCase, suite_cases
+
+Progress = Callable[[float, str], None]
+STRIP_CASES = 3
+KINDS = ("static", "dynamic")
+DEFAULT_CACHE = Path("cache/eval")
+
+
+@dataclasses.dataclass
+class EvalConfig:
+    """What ``t2v eval`` runs; paths as given (see ``t2v eval --help``)."""
+
+    suite: str
+    methods: list[str]
+    out: Path
+    data: Path = DEFAULT_DATA
+    model: Path | None = None
+    camera_model: Path | None = None
+    cache: Path | None = DEFAULT_CACHE
+    device: str = "auto"
+    steps: int | None = None
+    overwrite: bool = False
+
+    def to_json(self) -> dict:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
+
+
+def _strip_frames(frames: np.ndarray) -> np.ndarray:
+    """First, middle and last frame (3, H, W, 3) of a video."""
+    T = len(frames)
+    return frames[[0, T // 2, T - 1]].copy()
+
+
+def strip_case_indices(cases: list[EvalCase]) -> list[int]:
+    """Up to :data:`STRIP_CASES` cases shown as frame strips: the first static, the first dynamic, then
+    the next cases in order."""
+    chosen = []
+    for kind in KINDS:
+        chosen += [i for i, c in enumerate(cases) if c.kind == kind][:1]
+    chosen += [i for i in range(len(cases)) if i not in chosen]
+    return sorted(chosen[:STRIP_CASES])
+
+
+def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: np.ndarray,
+                    meter: StageMeter, config: EvalConfig, progress: Progress) -> tuple[dict, np.ndarray | None]:
+    """Generate one case with one method and measure it → (metrics dict, generated frames or None)."""
+    source, target = clip.source, clip.views[case.target]
+    start = time.perf_counter()
+    try:
+        with meter.stage(f"generate:{method.name}"):
+            frames = generate(method, source, paired, target.camera, device=config.device, steps=config.steps,
+                              cache_dir=None if config.cache is None else config.cache / "onnx", progress=progress)
+    except Exception as exc:  # a broken model must not sink the whole run: it is reported as failed
+        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}, None
+    result: dict = {"status": "ok", "generate_seconds": round(time.perf_counter() - start, 3)}
+    with meter.stage("fidelity"):
+        result |= fidelity_metrics(frames, target.frames, visible)
+    with meter.stage("poses"):
+        poses = estimate_poses(frames, target.camera.K[0])
+    if poses is None:
+        result |= {"pose_failed": True, "pose_registered": 0, "pose_unregistered": len(frames)}
+    else:
+        result |= camera_errors(poses.w2c, target.camera.w2c[:len(frames)])
+        result |= {"pose_failed": False, "pose_registered": int(poses.registered.sum()),
+                   "pose_unregistered": poses.unregistered, "pose_models": poses.models,
+                   "pose_seconds": round(poses.seconds, 3)}
+    with meter.stage("consistency"):
+        result |= consistency_metrics(frames, target.frames[0], target.tracks.uv, target.tracks.vis,
+                                      source.tracks.vis)
+    return result, frames
+
+
+def _mean(values: list[float]) -> float | None:
+    """Mean of the finite-or-infinite values (nan/None dropped); None if there are none."""
+    kept = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return float(np.mean(kept)) if kept else None
+
+
+SUMMARY_METRICS = ("rot_err_deg", "trans_err", "psnr", "ssim", "psnr_visible", "ssim_visible",
+                   "median_px", "within_4px", "lost_share", "generate_seconds")
+
+
+def summarize(case_results: list[dict], methods: list[MethodSpec]) -> dict:
+    """Per method and group (static / dynamic / all): means of :data:`SUMMARY_METRICS` over the
+    cases where the method ran (camera metrics over the cases whose poses were estimated),
+    ``cases``, ``failed`` generations, ``pose_failures`` and ``unregistered_frames``."""
+    summary = {}
+    for m in methods:
+        if m.missing:
+            continue
+        groups = {}
+        for group in (*KINDS, "all"):
+            rows = [c["methods"][m.name] for c in case_results if group in ("all", c["kind"])]
+            ok = [r for r in rows if r["status"] == "ok"]
+            entry = {k: _mean([r.get(k) for r in ok]) for k in SUMMARY_METRICS}
+            entry |= {"cases": len(rows), "failed": len(rows) - len(ok),
+                      "pose_failures": sum(bool(r.get("pose_failed")) for r in ok),
+                      "unregistered_frames": sum(int(r.get("pose_unregistered", 0)) for r in ok)}
+            groups[group] = entry
+        summary[m.name] = groups
+    return summary
+
+
+def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[EvalCase] | None = None) -> dict:
+    """Run the evaluation of ``config`` and write the output folder; returns the results document.
+
+    ``cases`` replaces the suite's cases (tests, one-off clips); by default :func:`.suite.suite_cases`.
+    """
+    from ..io.video import write_mp4
+    from ..pairing import pair_tracks
+    from .report import json_safe, markdown_table, plot_metrics, plot_strip, write_results
+
+    say = progress or (lambda f, m: None)
+    out = check_writable_target(config.out, config.overwrite)
+    specs = resolve_methods(config.methods, config.model, config.camera_model)
+    cases = suite_cases(config.suite, config.data) if cases is None else cases
+    if config.cache is not None:
+        config.cache.mkdir(parents=True, exist_ok=True)
+    meter = StageMeter()
+    strips = {i: {} for i in strip_case_indices(cases)}
+    case_results = []
+    started = time.perf_counter()
+    with atomic_dir(out) as tmp:
+        for i, case in enumerate(cases):
+            def case_progress(f: float, message: str, i: int = i, case: EvalCase = case) -> None:
+                say((i + f) / len(cases), f"{case.name}: {message}")
+
+            case_progress(0.0, "loading")
+            with meter.stage("load"):
+                clip = load_clip(case.clip)
+            target = clip.views[case.target]
+            with meter.stage("track_source"):
+                tracks, track_report = source_tracks(case.clip, clip.source, config.cache)
+            paired = pair_tracks(tracks, target.camera)
+            with meter.stage("visible_mask"):
+                visible = source_visible_mask(target.depth, target.camera, clip.source.depth, clip.source.camera)
+            row = {"case": case.name, "clip": case.clip.name, "kind": case.kind, "target": case.target,
+                   "tracker": {"points": int(tracks.num_points), "camera_mode": track_report.get("camera_mode")},
+                   "methods": {}}
+            if i in strips:
+                strips[i]["ground truth"] = _strip_frames(target.frames)
+            for j, method in enumerate(specs):
+                if method.missing:
+                    row["methods"][method.name] = {"status": "missing", "reason": method.missing}
+                    continue
+                case_progress(j / len(specs), method.name)
+                result, frames = evaluate_method(method, clip, case, paired, visible, meter, config,
+                                                 lambda f, m, j=j: case_progress((j + f) / len(specs), m))
+                row["methods"][method.name] = result
+                if frames is not None:
+                    write_mp4(frames, tmp / "videos" / f"{case.clip.name}_cam{case.target}" / f"{method.name}.mp4",
+                              clip.meta.get("fps", 24.0))
+                    if i in strips:
+                        strips[i][method.name] = _strip_frames(frames)
+            case_results.append(row)
+        say(0.99, "writing the report")
+        results = {
+            "config": config.to_json() | {"cases": [c.name for c in cases]},
+            "methods": {m.name: ({"status": "missing", "reason": m.missing} if m.missing
+                                 else {"status": "ok", "model": None if m.model is None else str(m.model)})
+                        for m in specs},
+            "summary": summarize(case_results, specs),
+            "cases": case_results,
+            "stages": meter.summary(),
+            "wall_seconds": round(time.perf_counter() - started, 2),
+        }
+        results = json_safe(results)
+        write_results(results, tmp / "results.json")
+        (tmp / "results.md").write_text(markdown_table(results))
+        plot_metrics(results, tmp / "plots" / "metrics.png")
+        for i, frames_by_method in strips.items():
+            plot_strip(frames_by_method, cases[i].name, tmp / "plots" / f"strip_{cases[i].clip.name}_cam{cases[i].target}.png")
+    say(1.0, "done")
+    return results
+
+
+def check_config(config: EvalConfig) -> None:
+    """Cheap checks before any work (the CLI calls this so bad flags fail in a second)."""
+    resolve_methods(config.methods, config.model, config.camera_model)
+    suite_cases(config.suite, config.data)
+    if config.device not in ("auto", "cpu", "cuda"):
+        raise UserError(f"--device must be auto, cpu or cuda, got {config.device!r}")

@@ -1,0 +1,173 @@
+"""Evaluation outputs: JSON-safe results, the markdown table and the PNG plots (matplotlib, Agg).
+
+JSON has no infinity: :func:`json_safe` writes ``inf`` as the string ``"inf"`` (PSNR of exact
+frames) and NaN as ``null``; the markdown table shows ``∞`` and ``–``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..io.atomic import atomic_file
+
+# (key, column title, digits, better) — better: "low" or "high"
+TABLE_COLUMNS = (
+    ("rot_err_deg", "RotErr (°) ↓", 2, "low"),
+    ("trans_err", "TransErr ↓", 3, "low"),
+    ("psnr", "PSNR ↑", 2, "high"),
+    ("ssim", "SSIM ↑", 3, "high"),
+    ("psnr_visible", "PSNR vis ↑", 2, "high"),
+    ("ssim_visible", "SSIM vis ↑", 3, "high"),
+    ("median_px", "4D median px ↓", 2, "low"),
+    ("within_4px", "4D ≤4px ↑", 3, "high"),
+    ("generate_seconds", "gen s/clip", 1, "low"),
+)
+GROUPS = ("static", "dynamic")
+GROUP_COLOURS = {"static": "#4C72B0", "dynamic": "#DD8452"}
+
+
+def json_safe(value):
+    """A copy of ``value`` with non-finite floats made JSON-safe: ±inf → "inf"/"-inf", NaN → None."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return value
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def as_number(value) -> float:
+    """A results value back as a float: "inf" → inf, None → nan."""
+    if value is None:
+        return float("nan")
+    if isinstance(value, str):
+        return float(value)
+    return float(value)
+
+
+def write_results(results: dict, path: Path) -> None:
+    """``results`` (already :func:`json_safe`) as strict JSON, atomically."""
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(results, indent=1, allow_nan=False))
+
+
+def _cell(value, digits: int) -> str:
+    v = as_number(value)
+    if math.isnan(v):
+        return "–"
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    return f"{v:.{digits}f}"
+
+
+def markdown_table(results: dict) -> str:
+    """The summary as markdown: one row per method × kind; missing/failed methods listed below."""
+    head = ["method", "kind", "cases", *[c[1] for c in TABLE_COLUMNS], "pose fail / unreg. frames"]
+    lines = [f"Track2View evaluation — suite `{results['config']['suite']}`, "
+             f"{len(results['cases'])} cases, {results['wall_seconds']:.0f} s", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, groups in results["summary"].items():
+        for group in GROUPS:
+            g = groups[group]
+            if not g["cases"]:
+                continue
+            cells = [name, group, str(g["cases"] - g["failed"]) + (f" ({g['failed']} failed)" if g["failed"] else "")]
+            cells += [_cell(g[key], digits) for key, _, digits, _ in TABLE_COLUMNS]
+            cells.append(f"{g['pose_failures']} / {g['unregistered_frames']}")
+            lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for name, info in results["methods"].items():
+        if info["status"] == "missing":
+            lines.append(f"- **{name}: missing** — {info['reason']}")
+    lines += ["", "RotErr/TransErr: CamI2V protocol, summed over frames (pycolmap on the generated video, "
+              "poses relative to frame 0, translations / their largest). PSNR/SSIM vs ground-truth target "
+              "frames; 'vis' = target pixels the source camera sees. 4D: our 2D tracker on the output vs "
+              "ground-truth target tracks. pose fail = videos pycolmap could not reconstruct; unreg. frames "
+              "= frames it left out (they take the nearest frame's pose).", "",
+              "| stage | wall s | CPU s | calls | wall s/call | peak RSS MiB |", "|---|---|---|---|---|---|"]
+    for stage, s in results["stages"].items():
+        lines.append(f"| {stage} | {s['seconds']:.1f} | {s['cpu_seconds']:.1f} | {s['calls']} | "
+                     f"{s['seconds_per_call']:.2f} | "
+                     f"{s['peak_rss_mib']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_metrics(results: dict, path: Path) -> None:
+    """One bar chart per metric (methods on the x axis, static and dynamic bars side by side)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    methods = list(results["summary"])
+    cols = 3
+    rows = math.ceil(len(TABLE_COLUMNS) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    x = np.arange(len(methods))
+    width = 0.38
+    for ax, (key, title, digits, _) in zip(axes.ravel(), TABLE_COLUMNS, strict=False):
+        finite_max = 0.0
+        for k, group in enumerate(GROUPS):
+            values = np.array([as_number(results["summary"][m][group][key]) for m in methods])
+            finite = np.isfinite(values)
+            if finite.any():
+                finite_max = max(finite_max, float(np.nanmax(np.where(finite, values, np.nan))))
+            bars = ax.bar(x + (k - 0.5) * width, np.where(finite, values, 0.0), width, label=group,
+                          color=GROUP_COLOURS[group])
+            for bar, v in zip(bars, values, strict=True):
+                label = "∞" if np.isinf(v) else ("–" if np.isnan(v) else f"{v:.{digits}f}")
+                ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
+                            va="bottom", fontsize=7)
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks(x, methods, fontsize=8)
+        ax.set_ylim(0, finite_max * 1.2 if finite_max > 0 else 1.0)
+    for ax in axes.ravel()[len(TABLE_COLUMNS):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=8)
+    missing = [m for m, info in results["methods"].items() if info["status"] == "missing"]
+    fig.suptitle(f"suite {results['config']['suite']}: {len(results['cases'])} cases"
+                 + (f" — missing: {', '.join(missing)}" if missing else ""), fontsize=11)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_strip(frames_by_method: dict[str, np.ndarray], title: str, path: Path) -> None:
+    """Rows = ground truth then each method, columns = first / middle / last frame (3, H, W, 3) uint8."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(frames_by_method)
+    fig, axes = plt.subplots(len(rows), 3, figsize=(6.6, 2.2 * len(rows)), squeeze=False)
+    for r, name in enumerate(rows):
+        for c, label in enumerate(("first", "middle", "last")):
+            ax = axes[r, c]
+            ax.imshow(frames_by_method[name][c])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(name, fontsize=9)
+            if r == 0:
+                ax.set_title(f"{label} frame", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
