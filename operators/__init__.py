@@ -7,9 +7,17 @@ its classes are registered and before they are unregistered.
 
 import bpy
 
-from . import add_target_camera, camera_move_presets, coverage_preview, render_view
+from . import (
+    add_target_camera,
+    camera_move_presets,
+    coverage_preview,
+    import_footage,
+    reconstruct_tracks,
+    render_view,
+)
 
-_MODULES: list = [add_target_camera, camera_move_presets, coverage_preview, render_view]
+_MODULES: list = [import_footage, reconstruct_tracks, add_target_camera, camera_move_presets, coverage_preview,
+                  render_view]
 
 
 def _classes():

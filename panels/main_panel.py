@@ -31,6 +31,9 @@ class _Track2ViewPanel:
         col.prop(settings, "footage_path")
         col.prop(settings, "tracks_path")
         col.prop(settings, "source_camera")
+        row = layout.row(align=True)
+        row.operator("track2view.import_footage", icon="FILE_MOVIE")
+        row.operator("track2view.reconstruct_tracks", icon="TRACKING")
 
         col = layout.column(heading="New View")
         col.prop(settings, "target_camera")

@@ -207,6 +207,49 @@ def read_frames(path: str | os.PathLike, frames: slice | None = None, max_side: 
     return Footage(frames=np.stack(out), fps=fps, size=size, path=path, start=int(first_index))
 
 
+@dataclasses.dataclass
+class FootageInfo:
+    """What :func:`probe` learns without decoding every frame: ``frames`` count, ``fps``, ``size`` (W, H),
+    ``first`` (the first image of a sequence, or the video file itself)."""
+
+    frames: int
+    fps: float
+    size: tuple[int, int]
+    first: Path
+
+
+def probe(path: str | os.PathLike) -> FootageInfo:
+    """Frame count, fps and size of a video file or image-sequence folder (UserError naming it if unusable).
+
+    A video's count is the container's (decoded when the container does not say).
+    """
+    cv2 = _cv2()
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"footage not found: {path}")
+    if path.is_dir():
+        files = list_image_sequence(path)
+        if not files:
+            raise UserError(f"{path}: folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        image = cv2.imread(str(files[0]), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise UserError(f"{files[0]}: cannot read this image (unreadable or corrupt)")
+        return FootageInfo(len(files), DEFAULT_SEQUENCE_FPS, (image.shape[1], image.shape[0]), files[0])
+    cap = cv2.VideoCapture(str(path))
+    try:
+        ok, frame = cap.read() if cap.isOpened() else (False, None)
+        if not ok or frame is None:
+            raise UserError(f"{path}: cannot read this video (unreadable, corrupt or empty); "
+                            "convert it to mp4 (H.264) or an image sequence")
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0) or DEFAULT_SEQUENCE_FPS
+    finally:
+        cap.release()
+    if count <= 0:
+        count = read_frames(path, max_side=16).num_frames
+    return FootageInfo(count, fps, (frame.shape[1], frame.shape[0]), path)
+
+
 def _fmt(frames: slice) -> str:
     text = f"{'' if frames.start is None else frames.start}:{'' if frames.stop is None else frames.stop}"
     return text if frames.step in (None, 1) else f"{text}:{frames.step}"

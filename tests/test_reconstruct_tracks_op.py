@@ -1,0 +1,78 @@
+"""Import Footage + Reconstruct Tracks in bpy 5.0.1: scene set-up, source camera, animated track object, cache."""
+
+import pytest
+
+from .conftest import run_python
+
+pytestmark = pytest.mark.bpy
+
+_SCRIPT = """
+import json, time, numpy as np, bpy, track2view
+from pathlib import Path
+from tests.tracking_scene import render_clip
+from track2view.engine.io.video import write_frames
+from track2view.engine.io.tracks import load_tracks
+from track2view.bridge.camera import camera_track_from_blender
+
+root = Path(ROOT)
+frames, *_ = render_clip(T=8, size=(160, 120))
+write_frames(frames, root / "shot")
+
+bpy.ops.wm.read_factory_settings(use_empty=True)
+track2view.register()
+scene = bpy.context.scene
+try:
+    bpy.ops.track2view.import_footage(filepath=str(root / "missing.mp4"))
+    raise SystemExit("missing footage was accepted")
+except RuntimeError as exc:
+    assert "missing.mp4" in str(exc), exc
+bpy.ops.wm.save_as_mainfile(filepath=str(root / "shot.blend"))
+bpy.ops.track2view.import_footage(filepath=str(root / "shot" / "0003.png"))
+settings = scene.track2view
+assert Path(settings.footage_path) == root / "shot"
+assert (scene.frame_start, scene.frame_end) == (1, 8)
+assert (scene.render.resolution_x, scene.render.resolution_y, scene.render.fps) == (160, 120, 24)
+cam = settings.source_camera
+assert cam is not None and scene.camera == cam
+assert cam.data.show_background_images and cam.data.background_images[0].clip is not None
+
+bpy.ops.track2view.reconstruct_tracks(max_points=1500)
+cache = root / "track2view" / "shot.tracks.npz"
+assert cache.is_file() and bpy.path.abspath(settings.tracks_path) == str(cache), settings.tracks_path
+tracks = load_tracks(cache)
+
+# The source camera gives back the tracks' K and w2c.
+cam_track = camera_track_from_blender(scene, cam)
+np.testing.assert_allclose(cam_track.K, tracks.K, rtol=1e-4, atol=1e-3)
+np.testing.assert_allclose(cam_track.w2c, tracks.w2c, atol=1e-4)
+
+# The track object plays the tracks back (Geometry Nodes, no frame handlers).
+obj = bpy.data.objects["Tracks shot"]
+assert not bpy.app.handlers.frame_change_pre and not bpy.app.handlers.frame_change_post
+for frame in (1, 6):
+    scene.frame_set(frame)
+    evaluated = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
+    geometry = evaluated.evaluated_geometry()  # keep it alive while reading its point cloud
+    cloud = geometry.pointcloud
+    pos = np.zeros(len(cloud.points) * 3, np.float32)
+    cloud.attributes["position"].data.foreach_get("vector", pos)
+    np.testing.assert_allclose(pos.reshape(-1, 3), tracks.xyz[frame - 1], atol=1e-5)
+    rgb = np.zeros(len(cloud.points) * 4, np.float32)
+    cloud.attributes["rgb"].data.foreach_get("color", rgb)
+    np.testing.assert_allclose(rgb.reshape(-1, 4)[:, :3], (tracks.rgb / 255.0) ** 2.2, atol=1e-4)
+
+# Reopening the .blend needs no recompute; running again reuses the cache.
+bpy.ops.wm.save_mainfile()
+stamp = cache.stat().st_mtime_ns
+bpy.ops.wm.open_mainfile(filepath=str(root / "shot.blend"))
+assert "Tracks shot" in bpy.data.objects and bpy.context.scene.track2view.source_camera is not None
+start = time.perf_counter()
+bpy.ops.track2view.reconstruct_tracks()
+assert cache.stat().st_mtime_ns == stamp and time.perf_counter() - start < 5
+print("OK")
+"""
+
+
+def test_import_footage_and_reconstruct_tracks(tmp_path, blender_user):
+    out = run_python(f"ROOT = {str(tmp_path)!r}\n" + _SCRIPT, env=blender_user)
+    assert out.strip().endswith("OK")
