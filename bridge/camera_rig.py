@@ -162,8 +162,7 @@ def build_target_rig(scene: bpy.types.Scene, start: bpy.types.Object, pivot, *,
 
     ``camera_obj`` None creates a new camera named ``name``; otherwise that camera is rigged (it must
     pass :func:`check_can_take_over`; it stays in its collections and its static transform becomes the
-    identity offset). All
-    channels start at their neutral values, so the target camera equals ``start``.
+    identity offset). All channels start at their neutral values, so the target camera equals ``start``.
     """
     check_start_camera(start)
     if camera_obj is not None:
@@ -213,7 +212,6 @@ def build_target_rig(scene: bpy.types.Scene, start: bpy.types.Object, pivot, *,
     for attr in _FOLLOWED_LENS:
         _drive(data, attr, -1, "v", {"v": (start, f"data.{attr}")})
     camera_obj[RIG_KEY] = rig
-    rig[RIG_KEY + "_camera"] = camera_obj
     return camera_obj, rig
 
 
