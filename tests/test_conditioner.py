@@ -143,6 +143,18 @@ def test_occluded_frames_are_filled_from_visible_frames(model):
     assert src_occ[0, 0].any() and not src_occ[0, 1:].any()  # source grid: only where it is seen
 
 
+def test_export_scatters_rows_with_add(onnx_model):
+    """Guard against the known trap: the graph sums repeated cells with ScatterND(add)."""
+    import onnx
+
+    nodes = onnx.load(onnx_model.path).graph.node
+    scatters = [n for n in nodes if n.op_type.startswith("Scatter") or n.op_type == "Index"]
+    assert scatters and all(n.op_type == "ScatterND" for n in scatters)
+    for node in scatters:
+        attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        assert attributes["reduction"] == b"add"
+
+
 def test_parity_many_tracks_in_one_cell(model, onnx_model):
     inputs = make_inputs(tracks=300)
     inputs[1][:, :, :200] = torch.tensor([0.2, 0.2])  # 200 tracks in one source cell
