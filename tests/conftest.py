@@ -42,3 +42,16 @@ def bpy_factory():
     bpy.ops.wm.read_factory_settings(use_empty=True)
     yield bpy
     bpy.ops.wm.read_factory_settings(use_empty=True)
+
+
+@pytest.fixture
+def addon(bpy_factory):
+    """bpy (factory settings) with the add-on registered in this process; unregistered afterwards
+    unless something else had registered it already."""
+    import track2view
+
+    owned = not track2view._registered_modules
+    track2view.register()
+    yield bpy_factory
+    if owned:
+        track2view.unregister()

@@ -16,18 +16,6 @@ FRAMES = (1, 10)
 PIVOT = np.array([0.5, 1.0, 0.3])
 
 
-@pytest.fixture
-def addon(bpy_factory):
-    """bpy with the add-on registered (and unregistered afterwards if this fixture registered it)."""
-    import track2view
-
-    owned = not track2view._registered_modules
-    track2view.register()
-    yield bpy_factory
-    if owned:
-        track2view.unregister()
-
-
 def _tracks_file(path) -> str:
     """A tracks file whose visible points have median PIVOT (an outlier does not move it)."""
     offsets = np.array([[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, 0], [40, 40, 40]], float)

@@ -7,7 +7,6 @@ import pytest
 
 from track2view.engine.io.tracks import Tracks, save_tracks
 
-from .test_camera_rig import addon  # noqa: F401  (fixture)
 from .test_coverage import SIZE, _backdrop_shot
 
 pytestmark = pytest.mark.bpy
@@ -39,7 +38,7 @@ def _shot_in_blender(bpy, tmp_path, frames=6):
     return scene, src, tracks
 
 
-def test_coverage_is_full_for_the_source_and_drops_for_a_90_degree_orbit(addon, tmp_path):  # noqa: F811
+def test_coverage_is_full_for_the_source_and_drops_for_a_90_degree_orbit(addon, tmp_path):
     from track2view.bridge import coverage_overlay
 
     bpy = addon
@@ -81,7 +80,7 @@ def test_overlay_handler_lives_with_the_add_on(bpy_factory):
         assert not coverage_overlay.is_registered()
 
 
-def test_coverage_preview_bad_input(addon, tmp_path):  # noqa: F811
+def test_coverage_preview_bad_input(addon, tmp_path):
     bpy = addon
     with pytest.raises(RuntimeError, match="no target camera"):
         bpy.ops.track2view.coverage_preview()
@@ -108,7 +107,7 @@ class _Layout:
         return call
 
 
-def test_panel_section_shows_rig_presets_and_poor_ranges(addon, tmp_path):  # noqa: F811
+def test_panel_section_shows_rig_presets_and_poor_ranges(addon, tmp_path):
     from track2view.engine.camera_moves import CHANNELS, MOVES
     from track2view.panels.camera_workflow import draw_camera_workflow
 
@@ -128,7 +127,7 @@ def test_panel_section_shows_rig_presets_and_poor_ranges(addon, tmp_path):  # no
     assert any(text.startswith("Poor coverage: frames") for text in labels), labels
 
 
-def test_render_warns_before_poor_coverage(addon, tmp_path, capfd):  # noqa: F811
+def test_render_warns_before_poor_coverage(addon, tmp_path, capfd):
     from track2view.engine.io.video import write_frames
 
     from .tiny_shot import render, source_camera
@@ -147,7 +146,7 @@ def test_render_warns_before_poor_coverage(addon, tmp_path, capfd):  # noqa: F81
     assert "Warning: 'T2V Target': poor coverage" in out and "at frames 5-6" in out, out
 
 
-def test_overlay_points_land_where_blender_projects_the_tracks(addon, tmp_path):  # noqa: F811
+def test_overlay_points_land_where_blender_projects_the_tracks(addon, tmp_path):
     """Target pixels → region via the camera frame agree with Blender's own view projection."""
     from types import SimpleNamespace
 
