@@ -15,6 +15,7 @@ gives the same scene.
 
 from __future__ import annotations
 
+import colorsys
 import dataclasses
 import math
 
@@ -34,6 +35,8 @@ MIN_OBJECTS, MAX_OBJECTS = 3, 8
 PRIMITIVES = ("cube", "uv_sphere", "ico_sphere", "cylinder", "cone", "torus", "monkey")
 PATTERNS = ("noise", "voronoi", "checker", "brick", "wave")
 NOISE_DETAIL = 4.0                    # fractal octaves of noise patterns: detail vs shading time
+STAGE_TEXTURE_SCALE = (0.08, 0.2)     # texture coordinate scale per metre on ground/backdrop
+OBJECT_TEXTURE_SCALE = (0.4, 1.0)     # ... per object bounding box (Generated coordinates)
 MAX_BOUNCES = 2                       # Cycles light bounces: one indirect bounce is enough for footage
 
 
@@ -52,7 +55,9 @@ class SynthScene:
 
 
 def _rgb(rng: np.random.Generator, lo: float = 0.05, hi: float = 0.9) -> tuple[float, float, float, float]:
-    return (*rng.uniform(lo, hi, 3).tolist(), 1.0)
+    """A random RGBA colour: any hue, saturation 0.2–0.9, value in [lo, hi]."""
+    hue, sat, val = rng.uniform(), rng.uniform(0.2, 0.9), rng.uniform(lo, hi)
+    return (*colorsys.hsv_to_rgb(hue, sat, val), 1.0)
 
 
 def _socket(sockets, identifier: str):
@@ -146,6 +151,7 @@ def _setup_render(scene: bpy.types.Scene, spec: SynthSpec) -> None:
     r.resolution_percentage = 100
     r.fps, r.fps_base = round(spec.fps), round(spec.fps) / spec.fps
     r.use_persistent_data = True
+    scene.view_settings.view_transform = "Standard"
     scene.frame_start, scene.frame_end = 0, spec.frames - 1
 
 
@@ -172,12 +178,12 @@ def _build_stage(scene: bpy.types.Scene, rng: np.random.Generator) -> list[bpy.t
     bpy.ops.mesh.primitive_circle_add(radius=STAGE_RADIUS, vertices=64, fill_type="NGON")
     ground = bpy.context.active_object
     ground.name = "ground"
-    ground.data.materials.append(_textured_material(rng, "ground", "Object", rng.uniform(0.3, 0.8)))
+    ground.data.materials.append(_textured_material(rng, "ground", "Object", rng.uniform(*STAGE_TEXTURE_SCALE)))
     bpy.ops.mesh.primitive_cylinder_add(radius=STAGE_RADIUS, depth=BACKDROP_HEIGHT, vertices=64,
                                         end_fill_type="NOTHING", location=(0, 0, BACKDROP_HEIGHT / 2))
     backdrop = bpy.context.active_object
     backdrop.name = "backdrop"
-    backdrop.data.materials.append(_textured_material(rng, "backdrop", "Object", rng.uniform(0.3, 0.8)))
+    backdrop.data.materials.append(_textured_material(rng, "backdrop", "Object", rng.uniform(*STAGE_TEXTURE_SCALE)))
     return [ground, backdrop]
 
 
@@ -269,7 +275,7 @@ def _build_objects(scene: bpy.types.Scene, rng: np.random.Generator, spec: Synth
         obj.location = (x, y, size + (rng.uniform(0.6, 1.6) if floating else 0.0))
         style = str(rng.choice(["plain", "bevel", "displace", "twist"]))
         _modify(obj, rng, style)
-        obj.data.materials.append(_textured_material(rng, obj.name, "Generated", rng.uniform(1.0, 3.0)))
+        obj.data.materials.append(_textured_material(rng, obj.name, "Generated", rng.uniform(*OBJECT_TEXTURE_SCALE)))
         deformation = _deform(obj, rng, spec.frames) if i == deformer else ""
         if i in movers:
             _animate_path(obj, rng, spec.frames)
