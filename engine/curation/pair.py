@@ -1,0 +1,106 @@
+"""Curate one view pair: join the clips, track once, split, filter → paired tracks + target camera.
+
+Phases: (1) join the reversed source and the target (:mod:`.junction`) and write the joined clip to
+a temporary image sequence; (2) run the built-in 3D point tracker on it once
+(:func:`..tracking.pipeline.track_footage`); (3) split every track into its source and target
+half; (4) drop unreliable pairs (:mod:`.filters`); (5) build the paired tracks.
+
+The result is in the tracker's world and units (its camera of joined frame ``T − 1``, the shared
+frame, is the reference): ``xyz``/``K``/``w2c`` of the source half, ``uv_tgt``/``vis_tgt`` of the
+target half, ``depth_src``/``depth_tgt`` the camera-space z of the point in each view's (tracked)
+camera at each frame, and ``target_camera`` the tracker's camera of the target frames. A view's
+own camera file, when both views have one with the same focal length, fixes the tracker's focal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..geometry.camera import CameraTrack
+from ..io.tracks import Tracks
+from ..io.video import write_frames
+from .appearance import truncate_by_appearance
+from .filters import count_reasons, reject_reasons
+from .junction import Halves, join_frames, split_tracks
+from .views import View, match_views
+
+DEFAULT_MAX_POINTS = 8000
+FOCAL_TOLERANCE = 1e-3  # relative focal difference between views still counted as the same lens
+
+
+@dataclasses.dataclass
+class CurateOptions:
+    """``max_points`` tracker budget over the joined clip; ``resample`` retimes/resizes the target."""
+
+    max_points: int = DEFAULT_MAX_POINTS
+    resample: bool = False
+
+
+@dataclasses.dataclass
+class CuratedPair:
+    """``tracks`` paired tracks (kept points only), ``target_camera`` (T frames), ``counts`` what was
+    kept and why the rest was dropped (:func:`.filters.count_reasons`), ``source``/``target`` the
+    matched views (same T, size, fps), ``report`` the tracker's report."""
+
+    tracks: Tracks
+    target_camera: CameraTrack
+    counts: dict[str, int]
+    source: View
+    target: View
+    report: dict
+
+
+def shared_focal(source: View, target: View) -> float | None:
+    """fx (pixels) of the shared frame if both views have cameras with one and the same focal length."""
+    if source.camera is None or target.camera is None:
+        return None
+    fx = np.concatenate([source.camera.K[:, 0, 0], target.camera.K[:, 0, 0],
+                         source.camera.K[:, 1, 1], target.camera.K[:, 1, 1]])
+    if np.ptp(fx) > FOCAL_TOLERANCE * fx.max():
+        return None
+    return float(fx[0])
+
+
+def track_joined(frames: np.ndarray, fps: float, max_points: int, focal_px: float | None,
+                 progress: Callable[[float, str], None] | None = None) -> tuple[Tracks, dict]:
+    """Run the tracker once on the joined clip ``frames`` (2T − 1, H, W, 3) uint8 via a temporary image sequence."""
+    from ..tracking.pipeline import TrackOptions, track_footage
+
+    with tempfile.TemporaryDirectory(prefix="t2v_curate_") as tmp:
+        folder = write_frames(frames, Path(tmp) / "joined")
+        tracks, report = track_footage(folder, TrackOptions(max_points=max_points, focal_px=focal_px), progress)
+    return dataclasses.replace(tracks, fps=fps), report
+
+
+def paired_tracks(h: Halves, keep: np.ndarray) -> Tracks:
+    """Paired tracks (T frames) of the kept points of ``h`` (see the module docstring)."""
+    j = h.joined
+    return Tracks(xyz=h.xyz_src[:, keep], uv=h.uv_src[:, keep], vis=h.vis_src[:, keep], conf=h.conf_src[:, keep],
+                  rgb=j.rgb[keep], K=h.camera_src.K, w2c=h.camera_src.w2c, size=j.size, fps=j.fps,
+                  dynamic=h.dynamic[keep], uv_tgt=h.uv_tgt[:, keep], depth_src=h.depth_src[:, keep],
+                  depth_tgt=h.depth_tgt[:, keep], vis_tgt=h.vis_tgt[:, keep])
+
+
+def curate_pair(source: View, target: View, options: CurateOptions | None = None,
+                progress: Callable[[float, str], None] | None = None) -> CuratedPair:
+    """Curate ``source`` ↔ ``target`` (synchronized, sharing frame 0); see the module docstring.
+
+    Raises :class:`UserError` for views that do not pair up (see :func:`.views.match_views`).
+    An empty result (no kept pairs) is returned as such: ``counts['kept'] == 0``.
+    """
+    options = options or CurateOptions()
+    source, target = match_views(source, target, options.resample)
+    joined, report = track_joined(join_frames(source.frames, target.frames), source.fps, options.max_points,
+                                  shared_focal(source, target), progress)
+    halves = split_tracks(joined)
+    halves = dataclasses.replace(halves, vis_src=truncate_by_appearance(source.frames, halves.uv_src, halves.vis_src),
+                                 vis_tgt=truncate_by_appearance(target.frames, halves.uv_tgt, halves.vis_tgt))
+    reason = reject_reasons(halves)
+    keep = reason < 0
+    return CuratedPair(tracks=paired_tracks(halves, keep), target_camera=halves.camera_tgt,
+                       counts=count_reasons(reason), source=source, target=target, report=report)
