@@ -17,6 +17,8 @@ Points: :data:`OBJECT_POINT_SHARE` of them are spread over the objects' evaluate
 at frame 0, as (triangle, barycentric) pairs re-evaluated on the deformed mesh every frame; the
 rest lie on the ground/backdrop where random pixels of the cameras look at it.
 The engine (:func:`..engine.synth.clip.finish_clip`) turns this into the final clip.
+Uses Blender 5.0's compositor API (``Scene.compositing_node_group``, File Output items): the
+worker runs on the ``bpy`` 5.0.1 module of the engine's environment, not inside the user's Blender.
 """
 
 from __future__ import annotations

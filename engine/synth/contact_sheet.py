@@ -20,7 +20,7 @@ MAX_DRAWN_POINTS = 400  # draw at most this many points per tile, a fixed subset
 LABEL_HEIGHT = 18
 
 
-def _point_colours(n: int) -> np.ndarray:
+def _track_colours(n: int) -> np.ndarray:
     """(n, 3) uint8 RGB, distinct hues in a fixed shuffled order."""
     import cv2
 
@@ -42,7 +42,7 @@ def render_contact_sheet(frames: list[np.ndarray], uv: list[np.ndarray], vis: li
     N = uv[0].shape[1]
     scale = max(1, int(np.ceil(MIN_TILE_SIDE / min(H, W))))
     shown = np.linspace(0, N - 1, min(N, MAX_DRAWN_POINTS)).astype(int) if N else np.zeros(0, int)
-    colours = _point_colours(N)
+    colours = _track_colours(N)
     rows = sorted({0, T // 2, T - 1})
     sheet_rows = []
     for t in rows:
