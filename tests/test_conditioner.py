@@ -193,8 +193,10 @@ def test_parity_other_sizes_than_at_export(model, onnx_model):
     gen = torch.Generator().manual_seed(4)
     inputs[5] = (torch.rand(2, 7, 33, generator=gen) > 0.3).float()
     inputs[6] = (torch.rand(2, 7, 33, generator=gen) > 0.3).float()
+    inputs[1][:, :, :3] = 1.0  # on the bottom-right edge: the last cell of the 5x9 grid
+    inputs[2][:, :, :3] = -1.0
     tokens_src, _ = run_both(model, onnx_model, inputs)
-    assert tokens_src.shape == (2, 7, 5, 9, OUT_DIM)
+    assert tokens_src.shape == (2, 7, 5, 9, OUT_DIM) and tokens_src[:, :, -1, -1].any()
 
 
 def test_positions_outside_the_frame_count_as_invisible(model, onnx_model):
