@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint check-python clean
+.PHONY: demo test lint check-python clean
 
 check-python:
 	@v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
@@ -15,6 +15,11 @@ $(STAMP): pyproject.toml setup.py | check-python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[blender,dev]"
 	@touch $(STAMP)
+
+# Synthetic shot -> tracks -> Blender scene with an orbiting target camera -> new view in the sequencer;
+# writes out/demo.blend (replacing the demo's own earlier one), renders and a side-by-side PNG.
+demo: check-python $(STAMP)
+	$(BIN)/t2v demo --out out --overwrite
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -35,7 +35,11 @@ def first_free_channel(scene: bpy.types.Scene, frame_start: int, frame_end: int,
     raise RuntimeError("every sequencer channel is in use over the render's frame range")
 
 
-def _image_strip(scene, name: str, folder: Path, channel: int, frame_start: int):
+def image_sequence_strip(scene: bpy.types.Scene, name: str, folder: Path, channel: int, frame_start: int):
+    """An image strip of the PNG frames in ``folder`` (sorted by name) at ``channel``/``frame_start``.
+
+    The folder is stored relative to the .blend when it is saved (Blender's default).
+    """
     files = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".png")
     if not files:
         raise RuntimeError(f"{folder} holds no PNG frames")
@@ -66,9 +70,9 @@ def add_render_strips(scene: bpy.types.Scene, frames_dir: str, holes_dir: str, c
         strips.remove(old)
     count = sum(1 for p in Path(frames_dir).iterdir() if p.suffix.lower() == ".png")
     channel = first_free_channel(scene, frame_start, frame_start + count)
-    frames = _image_strip(scene, f"T2V {camera_name}", Path(frames_dir), channel, frame_start)
+    frames = image_sequence_strip(scene, f"T2V {camera_name}", Path(frames_dir), channel, frame_start)
     hole_channel = first_free_channel(scene, frame_start, frame_start + count, above=channel)
-    holes = _image_strip(scene, f"T2V {camera_name} holes", Path(holes_dir), hole_channel, frame_start)
+    holes = image_sequence_strip(scene, f"T2V {camera_name} holes", Path(holes_dir), hole_channel, frame_start)
     holes.mute = True
     for strip, role in ((frames, "frames"), (holes, "holes")):
         strip[CAMERA_KEY] = camera_name

@@ -1,0 +1,83 @@
+"""The Blender half of ``t2v demo``: a scene for the shot, a keyframed new camera, its view in the sequencer.
+
+Run by the engine (``engine/cli/demo.py``) as ``python -m <package>.bridge.demo_scene SPEC.json`` with
+the bpy module. SPEC (JSON): ``footage`` (image-sequence folder), ``tracks`` (.npz), ``blend`` (the
+.blend to write), ``orbit_deg`` (orbit of the new camera around the track centre over the shot),
+``dolly_fraction`` (dolly in, as a fraction of the source camera's distance to the track centre),
+``preview`` (bool: warp preview instead of the model).
+
+Like an artist would: the footage goes on sequencer channel 1 with the recovered source camera
+keyframed from the tracks, "Add Target Camera" rigs a new camera on it, the Orbit Right and Dolly In
+presets keyframe the move, Preview/Render New View adds the new view's strips, and the .blend is
+saved (first, so that renders land beside it in ``//track2view_renders``). The last stdout line is
+``RESULT_PREFIX`` + JSON: ``blend``, ``render`` (render folder), ``camera``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import bpy
+import numpy as np
+
+from .. import register
+from ..engine.camera_moves import track_pivot
+from ..engine.geometry.camera import CameraTrack
+from ..engine.io.tracks import load_tracks
+from .camera import keyframe_camera_from_track
+from .vse import ROLE_KEY, image_sequence_strip, our_strips
+
+RESULT_PREFIX = "T2V_DEMO_RESULT "
+
+
+def build_demo(spec: dict) -> dict:
+    """Build, render and save the demo scene described by ``spec`` (see the module docstring)."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    register()
+    scene = bpy.context.scene
+    tracks = load_tracks(spec["tracks"])
+    scene.frame_start, scene.frame_end = 1, tracks.num_frames
+    scene.render.fps, scene.render.fps_base = round(tracks.fps), 1.0
+
+    source = bpy.data.objects.new("Source Camera", bpy.data.cameras.new("Source Camera"))
+    scene.collection.objects.link(source)
+    keyframe_camera_from_track(scene, source, CameraTrack(tracks.K, tracks.w2c, tracks.size, tracks.fps),
+                               scene.frame_start, set_resolution=True)
+    scene.camera = source
+    settings = scene.track2view
+    settings.footage_path = spec["footage"]
+    settings.tracks_path = spec["tracks"]
+    settings.source_camera = source
+    image_sequence_strip(scene, "Footage", Path(spec["footage"]), 1, scene.frame_start)
+    bpy.ops.wm.save_as_mainfile(filepath=spec["blend"])
+
+    _check(bpy.ops.track2view.add_target_camera())
+    target = settings.target_camera
+    _check(bpy.ops.track2view.camera_move(move="ORBIT_RIGHT", amount=spec["orbit_deg"]))
+    distance = float(np.linalg.norm(CameraTrack(tracks.K, tracks.w2c, tracks.size).centers[0]
+                                    - track_pivot(tracks)))
+    _check(bpy.ops.track2view.camera_move(move="DOLLY_IN", amount=spec["dolly_fraction"] * distance))
+    operator = bpy.ops.track2view.preview_view if spec["preview"] else bpy.ops.track2view.render_view
+    _check(operator(camera=target.name))
+    bpy.ops.wm.save_mainfile()
+    frames_strip = next(s for s in our_strips(scene, target.name) if s[ROLE_KEY] == "frames")
+    render = Path(bpy.path.abspath(frames_strip.directory)).parent
+    return {"blend": spec["blend"], "render": str(render), "camera": target.name}
+
+
+def _check(result: set) -> None:
+    if result != {"FINISHED"}:
+        raise RuntimeError(f"operator returned {result}")
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(Path(argv[0]).read_text())
+    result = build_demo(spec)
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
