@@ -143,6 +143,7 @@ def test_sample_round_trip_and_empty_refused(tmp_path, curated):
     np.testing.assert_array_equal(sample.tracks.uv_tgt, curated.tracks.uv_tgt)
     np.testing.assert_allclose(sample.target_camera.w2c, curated.target_camera.w2c, atol=1e-6)
     assert sample.meta["counts"] == curated.counts and "MIN_CONFIDENCE" in sample.meta["thresholds"]
+    np.testing.assert_allclose(sample.input_cameras[1].w2c, curated.target.camera.w2c)
     assert [s.path.name for s in iter_samples(tmp_path / "data")] == ["s1"]
     empty = dataclasses.replace(curated, counts=curated.counts | {"kept": 0})
     with pytest.raises(UserError, match="no reliable correspondences"):

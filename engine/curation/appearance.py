@@ -15,6 +15,7 @@ import numpy as np
 PATCH_SIDE = 7  # pixels
 MIN_STEP_NCC = 0.5
 MIN_PATCH_STD = 2.0  # grey levels (0-255)
+REMAP_ROWS = 16384
 
 
 def _patches(grey: np.ndarray, uv: np.ndarray) -> np.ndarray:
@@ -22,14 +23,13 @@ def _patches(grey: np.ndarray, uv: np.ndarray) -> np.ndarray:
     import cv2
 
     r = (PATCH_SIDE - 1) / 2
-    offsets = np.arange(PATCH_SIDE, dtype=np.float32) - r
-    mx = (uv[:, 0, None, None] + offsets[None, None, :]).astype(np.float32)
-    my = (uv[:, 1, None, None] + offsets[None, :, None]).astype(np.float32)
-    mx, my = np.broadcast_arrays(mx, my)
-    out = cv2.remap(grey, np.ascontiguousarray(mx.reshape(-1, PATCH_SIDE)),
-                    np.ascontiguousarray(my.reshape(-1, PATCH_SIDE)), cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_REPLICATE)
-    return out.reshape(len(uv), -1)
+    dy, dx = np.mgrid[0:PATCH_SIDE, 0:PATCH_SIDE].astype(np.float32) - r
+    mx = (uv[:, 0, None] + dx.ravel()[None]).astype(np.float32)  # (N, PATCH_SIDE²): one row per point
+    my = (uv[:, 1, None] + dy.ravel()[None]).astype(np.float32)
+    # cv2.remap takes maps of fewer than SHRT_MAX rows.
+    rows = [cv2.remap(grey, mx[i:i + REMAP_ROWS], my[i:i + REMAP_ROWS], cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_REPLICATE) for i in range(0, len(uv), REMAP_ROWS)]
+    return np.concatenate(rows).reshape(len(uv), -1)
 
 
 def step_ncc(frames: np.ndarray, uv: np.ndarray) -> np.ndarray:

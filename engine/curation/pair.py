@@ -2,7 +2,10 @@
 
 Phases: (1) join the reversed source and the target (:mod:`.junction`) and write the joined clip to
 a temporary image sequence; (2) run the built-in 3D point tracker on it once
-(:func:`..tracking.pipeline.track_footage`); (3) split every track into its source and target
+(:func:`..tracking.pipeline.track_footage`) and keep only what its optical flow observed (the
+tracker also marks static points visible where they merely reproject unoccluded,
+:mod:`..tracking.visibility`; such positions rest on the camera solve of a clip that turns around
+at the junction, not on image evidence, so they link nothing here); (3) split every track into its source and target
 half; (4) drop unreliable pairs (:mod:`.filters`); (5) build the paired tracks.
 
 The result is in the tracker's world and units (its camera of joined frame ``T − 1``, the shared
@@ -77,6 +80,13 @@ def track_joined(frames: np.ndarray, fps: float, max_points: int, focal_px: floa
     return dataclasses.replace(tracks, fps=fps), report
 
 
+def flow_observed(tracks: Tracks) -> Tracks:
+    """``tracks`` with ``vis`` limited to the entries the tracker's optical flow observed."""
+    from ..tracking.visibility import REPROJECTED_CONFIDENCE
+
+    return dataclasses.replace(tracks, vis=tracks.vis & (tracks.conf != np.float32(REPROJECTED_CONFIDENCE)))
+
+
 def paired_tracks(h: Halves, keep: np.ndarray) -> Tracks:
     """Paired tracks (T frames) of the kept points of ``h`` (see the module docstring)."""
     j = h.joined
@@ -97,7 +107,7 @@ def curate_pair(source: View, target: View, options: CurateOptions | None = None
     source, target = match_views(source, target, options.resample)
     joined, report = track_joined(join_frames(source.frames, target.frames), source.fps, options.max_points,
                                   shared_focal(source, target), progress)
-    halves = split_tracks(joined)
+    halves = split_tracks(flow_observed(joined))
     halves = dataclasses.replace(halves, vis_src=truncate_by_appearance(source.frames, halves.uv_src, halves.vis_src),
                                  vis_tgt=truncate_by_appearance(target.frames, halves.uv_tgt, halves.vis_tgt))
     reason = reject_reasons(halves)

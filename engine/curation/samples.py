@@ -11,7 +11,9 @@ Dataset folder (``t2v curate --out DIR``)::
                                 w2c of the source view; uv/vis/conf source view; uv_tgt/vis_tgt target
                                 view; depth_src/depth_tgt camera-space z; rgb; dynamic; size; fps
       CAM_target.json           target camera (T frames, :func:`..geometry.camera.save_camera_json`),
-                                same world as xyz/w2c
+                                same world as xyz/w2c (the tracker's estimate)
+      CAM_source_input.json     the views' own camera files as given (their world and units), only
+      CAM_target_input.json     when the view had one (e.g. synthetic clips)
       meta.json                 format, id, source/target inputs, frames T, size [W, H], fps, counts
                                 (tracked / dropped per reason / kept), thresholds, tracker report
 
@@ -42,13 +44,15 @@ INDEX_FILE = "index.json"
 FRAMES_FILE = "frames.npz"
 TRACKS_FILE = "tracks.npz"
 TARGET_CAMERA_FILE = "CAM_target.json"
+INPUT_CAMERA_FILES = ("CAM_source_input.json", "CAM_target_input.json")
 META_FILE = "meta.json"
 
 
 @dataclasses.dataclass
 class Sample:
     """One training pair: ``source``/``target`` frames (T, H, W, 3) uint8 RGB, paired ``tracks``
-    (T frames, N points), ``target_camera`` (T frames), ``meta`` (meta.json), ``path`` its folder."""
+    (T frames, N points), ``target_camera`` (T frames), ``meta`` (meta.json), ``path`` its folder;
+    ``input_cameras`` the (source, target) camera files given with the views, each None if absent."""
 
     source: np.ndarray
     target: np.ndarray
@@ -56,6 +60,7 @@ class Sample:
     target_camera: CameraTrack
     meta: dict
     path: Path
+    input_cameras: tuple[CameraTrack | None, CameraTrack | None] = (None, None)
 
 
 def sample_id(source_name: str, target_name: str) -> str:
@@ -89,6 +94,9 @@ def write_sample(pair: CuratedPair, folder: str | os.PathLike) -> Path:
         np.savez_compressed(tmp / FRAMES_FILE, source=pair.source.frames, target=pair.target.frames)
         save_tracks(pair.tracks, tmp / TRACKS_FILE)
         save_camera_json(pair.target_camera, tmp / TARGET_CAMERA_FILE)
+        for view, name in zip((pair.source, pair.target), INPUT_CAMERA_FILES, strict=True):
+            if view.camera is not None:
+                save_camera_json(view.camera, tmp / name)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=1))
     return folder
 
@@ -108,8 +116,10 @@ def load_sample(folder: str | os.PathLike) -> Sample:
         raise UserError(f"{folder}: sample format {meta.get('format')} is not supported (expected {SAMPLE_FORMAT})")
     with np.load(folder / FRAMES_FILE, allow_pickle=False) as frames:
         source, target = frames["source"], frames["target"]
+    inputs = tuple(load_camera_json(folder / n) if (folder / n).is_file() else None for n in INPUT_CAMERA_FILES)
     return Sample(source=source, target=target, tracks=load_tracks(folder / TRACKS_FILE),
-                  target_camera=load_camera_json(folder / TARGET_CAMERA_FILE), meta=meta, path=folder)
+                  target_camera=load_camera_json(folder / TARGET_CAMERA_FILE), meta=meta, path=folder,
+                  input_cameras=inputs)
 
 
 def sample_folders(root: str | os.PathLike) -> list[Path]:
