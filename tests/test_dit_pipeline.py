@@ -25,7 +25,7 @@ from track2view.engine.model.conditioner import TrackConditioner
 from track2view.engine.model.configs import TINY, WAN_1_3B
 from track2view.engine.model.pipeline import Track2ViewPipeline
 from track2view.engine.model.wan_backbone import NULL_PROMPT_FILE, load_wan_backbone
-from track2view.engine.model.windows import plan_windows
+from track2view.engine.model.windows import WindowBlender, plan_windows
 
 # A smaller sibling of the tiny config: 4 latent channels, width 24, a 9-frame window.
 TEST_CONFIG = dataclasses.replace(
@@ -165,9 +165,19 @@ def test_windowed_long_clip_has_no_seam_jump(pipe):
                for s in plan.starts[:2]]
     inside = np.concatenate([_frame_steps(w) for w in windows])
     assert steps[seams].max() <= inside.max()
-    # Without the cross-fade the cut from window 0 to window 1 would jump by more.
-    hard_cut = np.abs(windows[0][-1].astype(np.float64) - windows[1][5]).mean()
-    assert steps[seams].max() < hard_cut or hard_cut <= inside.max()
+
+
+def test_cross_fade_removes_the_jump_between_disagreeing_windows():
+    # Windows that are smooth inside but disagree by 1.0: a hard cut would jump by 1.0.
+    plan = plan_windows(29, 13, 4)
+    assert plan.starts == (0, 8, 16) and plan.overlap == 5
+    blender = WindowBlender(plan, 2, 2)
+    drift = 0.01
+    for k in range(len(plan.starts)):
+        ramp = k * 1.0 + drift * np.arange(plan.window_frames, dtype=np.float32)
+        blender.add(k, np.broadcast_to(ramp[:, None, None, None], (plan.window_frames, 2, 2, 3)))
+    steps = _frame_steps(blender.result())
+    assert steps.max() <= 1.0 / (plan.overlap + 1) + drift + 1e-6
 
 
 def test_window_plan_covers_any_length():

@@ -44,7 +44,7 @@ from .model_folder import (
 )
 from .track_inputs import conditioner_track_inputs, latent_frame_indices, median_source_depth
 from .transformer_track2view import Track2ViewTransformer3DModel, patchify_latents
-from .windows import WindowPlan, pad_frames, plan_windows, window_weights
+from .windows import WindowBlender, WindowPlan, pad_frames, plan_windows
 
 CONDITIONER_BACKENDS = ("onnx", "torch")
 DEFAULT_OVERLAP_FRAMES = 8
@@ -340,8 +340,7 @@ class Track2ViewPipeline(DiffusionPipeline):
         noise = randn_tensor((1, channels, plan.padded_latent_frames, height // factor, width // factor),
                              generator=generator, device=device, dtype=torch.float32)
 
-        total = np.zeros((plan.padded_frames, height, width, 3), np.float32)
-        weight_sum = np.zeros(plan.padded_frames, np.float32)
+        blender = WindowBlender(plan, height, width)
         step = 0
         with self.progress_bar(total=self._num_timesteps) as progress_bar:
             for index, start in enumerate(plan.starts):
@@ -372,14 +371,11 @@ class Track2ViewPipeline(DiffusionPipeline):
                     raise Cancelled("generation cancelled")
 
                 # 6. Decode and blend into the clip.
-                decoded = self.decode_latents(latents)
-                weights = window_weights(plan, index)
-                total[start:start + plan.window_frames] += decoded * weights[:, None, None, None]
-                weight_sum[start:start + plan.window_frames] += weights
+                blender.add(index, self.decode_latents(latents))
 
         self.maybe_free_model_hooks()
         # 7. Output.
-        video = (total / weight_sum[:, None, None, None])[:plan.num_frames]
+        video = blender.result()
         if output_type == "uint8":
             video = np.round(video * 255.0).clip(0, 255).astype(np.uint8)
         return Track2ViewPipelineOutput(frames=video, plan=plan)

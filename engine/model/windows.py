@@ -92,6 +92,30 @@ def window_weights(plan: WindowPlan, index: int) -> np.ndarray:
     return weights
 
 
+class WindowBlender:
+    """Accumulates decoded windows into the clip with :func:`window_weights` (a linear cross-fade).
+
+    ``add(index, frames)`` takes window ``index``'s (window_frames, H, W, 3) float frames;
+    ``result()`` returns the (num_frames, H, W, 3) clip (padding cut off). Memory: one clip.
+    """
+
+    def __init__(self, plan: WindowPlan, height: int, width: int):
+        self.plan = plan
+        self.total = np.zeros((plan.padded_frames, height, width, 3), np.float32)
+        self.weight_sum = np.zeros(plan.padded_frames, np.float32)
+
+    def add(self, index: int, frames: np.ndarray) -> None:
+        start = self.plan.starts[index]
+        weights = window_weights(self.plan, index)
+        self.total[start:start + self.plan.window_frames] += frames * weights[:, None, None, None]
+        self.weight_sum[start:start + self.plan.window_frames] += weights
+
+    def result(self) -> np.ndarray:
+        if not (self.weight_sum > 0).all():
+            raise ValueError("not every window was added")
+        return (self.total / self.weight_sum[:, None, None, None])[:self.plan.num_frames]
+
+
 def pad_frames(array: np.ndarray, length: int) -> np.ndarray:
     """``array`` along axis 0 extended to ``length`` by repeating its last entry (no copy if long enough)."""
     if len(array) >= length:
