@@ -116,7 +116,8 @@ def test_suites_select_the_documented_bench_clips(tmp_path):
         (tmp_path / "bench" / spec.clip_name / "meta.json").write_text("{}")
     quick = suite_cases("quick", tmp_path)
     assert [c.kind for c in quick] == ["static"] * 4 + ["dynamic"] * 4
-    assert {c.target for c in quick} == {1}
+    assert [c.name for c in quick[:2]] == ["static_1000000/cam1", "static_1000000/cam2"]
+    assert len({c.clip for c in quick}) == 4
     full = suite_cases("full", tmp_path)
     assert len(full) == 48 and {c.target for c in full} == {1, 2}
     with pytest.raises(UserError, match="--suite"):
@@ -137,16 +138,22 @@ def test_eval_end_to_end_on_an_analytic_clip(tmp_path):
     from track2view.engine.eval.harness import EvalConfig, run_eval
     from track2view.engine.eval.suite import EvalCase
 
-    clip = write_clip(tmp_path / "static_0000000", size=(128, 96), frames=10)
-    assert load_clip(clip).targets[0].frames.shape == (10, 96, 128, 3)
+    clip = write_clip(tmp_path / "static_0000000", size=(128, 96), frames=8)
+    assert load_clip(clip).targets[0].frames.shape == (8, 96, 128, 3)
     out = tmp_path / "out"
-    config = EvalConfig(suite="quick", methods=["identity", "warp", "track2view"], out=out, cache=tmp_path / "cache")
+    broken = tmp_path / "broken_model"  # a model folder whose weights are gone: fails, reported, run goes on
+    broken.mkdir()
+    (broken / "model_index.json").write_text("{}")
+    config = EvalConfig(suite="quick", methods=["identity", "warp", "camera", "track2view"], out=out,
+                        model=broken, cache=tmp_path / "cache")
     results = run_eval(config, cases=[EvalCase(clip=clip, kind="static", target=1)])
 
     doc = json.loads((out / "results.json").read_text())  # strict JSON
-    assert doc["config"]["methods"] == ["identity", "warp", "track2view"]
-    assert doc["methods"]["track2view"]["status"] == "missing"
+    assert doc["config"]["methods"] == ["identity", "warp", "camera", "track2view"]
+    assert doc["methods"]["camera"]["status"] == "missing"
     row = doc["cases"][0]["methods"]
+    assert row["camera"]["status"] == "missing"
+    assert row["track2view"]["status"] == "failed" and "transformer" in row["track2view"]["error"]
     assert row["identity"]["status"] == row["warp"]["status"] == "ok"
     for name in ("identity", "warp"):
         assert 0 <= row[name]["ssim"] <= 1 and row[name]["points"] > 0
@@ -154,11 +161,13 @@ def test_eval_end_to_end_on_an_analytic_clip(tmp_path):
     # The warp is conditioned on the target camera; the identity is not: its camera is the source's.
     assert not row["identity"]["pose_failed"] and not row["warp"]["pose_failed"]
     assert row["warp"]["rot_err_deg"] < row["identity"]["rot_err_deg"]
-    assert set(doc["summary"]) == {"identity", "warp"}
+    assert set(doc["summary"]) == {"identity", "warp", "track2view"}
+    assert doc["summary"]["track2view"]["all"]["failed"] == 1
     assert {"track_source", "poses", "consistency", "fidelity"} <= set(doc["stages"])
     assert (tmp_path / "cache" / "static_0000000" / "source_tracks.npz").is_file()
     table = (out / "results.md").read_text()
-    assert table == markdown_table(results) and "track2view: missing" in table
+    assert table == markdown_table(results)
+    assert "camera: missing" in table and "track2view: failed on 1 case" in table
     assert (out / "plots" / "metrics.png").stat().st_size > 0
     assert (out / "plots" / "strip_static_0000000_cam1.png").stat().st_size > 0
     with pytest.raises(UserError, match="--overwrite"):

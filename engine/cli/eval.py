@@ -1,7 +1,7 @@
 """Evaluate new-view methods on the synthetic bench clips: camera accuracy, fidelity, 4D consistency.
 
-Runs every case of a suite (quick: 4 static + 4 dynamic bench clips × target cam1; full: 24 clips ×
-cam1, cam2) with each method — identity (the source video), warp (geometric warp), camera (the
+Runs every case of a suite (quick: 2 static + 2 dynamic bench clips × targets cam1, cam2; full: 24
+clips × cam1, cam2) with each method — identity (the source video), warp (geometric warp), camera (the
 camera-embedding baseline, --camera-model DIR) and track2view (our model, --model DIR) — on the
 geometry our tracker estimates from the source video. A model method without a folder is reported
 as missing. Metrics and protocols: engine/eval/harness.py. The bench clips come from

@@ -8,7 +8,7 @@ channels and the pixels of the mask.
 The *source-visible* area of a target frame is the set of its pixels whose 3D point the source
 camera sees at the same frame: unproject the target pixel with the ground-truth target depth and
 camera, project it into the source camera, and depth-test it against the source ground-truth
-depth (the synthetic clips' own test, :func:`..synth.clip.depth_test_visibility`).
+depth (the synthetic clips' own test, :func:`..synth.clip.depth_consistent`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..geometry.camera import CameraTrack, project_points, unproject_points
-from ..synth.clip import depth_test_visibility
+from ..synth.clip import depth_consistent
 
 PIXEL_MAX = 255.0
 SSIM_SIGMA = 1.5
@@ -83,7 +83,7 @@ def source_visible_mask(target_depth: np.ndarray, target: CameraTrack, source_de
     hit = (z > 0) & (z < NO_HIT_DEPTH)
     xyz = unproject_points(uv, np.where(hit, z, 1.0), target.K[:T], target.w2c[:T])
     uv_src, z_src = project_points(xyz, source.K[:T], source.w2c[:T])
-    seen = depth_test_visibility(uv_src, z_src, source_depth[:T])
+    seen = depth_consistent(uv_src, z_src, source_depth[:T])
     return (hit & seen).reshape(T, H, W)
 
 

@@ -87,6 +87,8 @@ def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: n
                     meter: StageMeter, config: EvalConfig, progress: Progress) -> tuple[dict, np.ndarray | None]:
     """Generate one case with one method and measure it → (metrics dict, generated frames or None)."""
     source, target = clip.source, clip.views[case.target]
+    if paired is None and method.name != "identity":
+        return {"status": "failed", "error": "our tracker failed on the source video (see the case's tracker)"}, None
     start = time.perf_counter()
     try:
         with meter.stage(f"generate:{method.name}"):
@@ -171,14 +173,17 @@ def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[E
             with meter.stage("load"):
                 clip = load_clip(case.clip)
             target = clip.views[case.target]
-            with meter.stage("track_source"):
-                tracks, track_report = source_tracks(case.clip, clip.source, config.cache)
-            paired = pair_tracks(tracks, target.camera)
+            try:
+                with meter.stage("track_source"):
+                    tracks, track_report = source_tracks(case.clip, clip.source, config.cache)
+                paired, tracker = pair_tracks(tracks, target.camera), {
+                    "points": int(tracks.num_points), "camera_mode": track_report.get("camera_mode")}
+            except Exception as exc:  # methods that need tracks fail for this case; identity still runs
+                paired, tracker = None, {"error": f"{type(exc).__name__}: {exc}"}
             with meter.stage("visible_mask"):
                 visible = source_visible_mask(target.depth, target.camera, clip.source.depth, clip.source.camera)
             row = {"case": case.name, "clip": case.clip.name, "kind": case.kind, "target": case.target,
-                   "tracker": {"points": int(tracks.num_points), "camera_mode": track_report.get("camera_mode")},
-                   "methods": {}}
+                   "tracker": tracker, "methods": {}}
             if i in strips:
                 strips[i]["ground truth"] = _strip_frames(target.frames)
             for j, method in enumerate(specs):
@@ -220,5 +225,7 @@ def check_config(config: EvalConfig) -> None:
     """Cheap checks before any work (the CLI calls this so bad flags fail in a second)."""
     resolve_methods(config.methods, config.model, config.camera_model)
     suite_cases(config.suite, config.data)
+    if config.steps is not None and config.steps < 1:
+        raise UserError(f"--steps must be at least 1, got {config.steps}")
     if config.device not in ("auto", "cpu", "cuda"):
         raise UserError(f"--device must be auto, cpu or cuda, got {config.device!r}")

@@ -93,6 +93,10 @@ def markdown_table(results: dict) -> str:
     for name, info in results["methods"].items():
         if info["status"] == "missing":
             lines.append(f"- **{name}: missing** — {info['reason']}")
+        errors = [c["methods"][name]["error"] for c in results["cases"]
+                  if c["methods"].get(name, {}).get("status") == "failed"]
+        if errors:
+            lines.append(f"- **{name}: failed on {len(errors)} case(s)** — first error: {errors[0]}")
     lines += ["", "RotErr/TransErr: CamI2V protocol, summed over frames (pycolmap on the generated video, "
               "poses relative to frame 0, translations / their largest). PSNR/SSIM vs ground-truth target "
               "frames; 'vis' = target pixels the source camera sees. 4D: our 2D tracker on the output vs "
