@@ -326,3 +326,25 @@ def test_wan_backbone_frozen_with_lora_and_conditioner_trainable(tmp_path):
     tokens = pipe.conditioner(features, *track)
     pipe.transformer(latents, latents, torch.tensor([500.0]), *tokens).square().mean().backward()
     assert all(p.grad is not None for p in trainable_parameters(pipe))
+
+
+def test_cli_generate_writes_frames_and_refuses_overwrite(saved_model, tmp_path, capsys):
+    from track2view.engine.cli import main
+    from track2view.engine.geometry.camera import save_camera_json
+    from track2view.engine.io.tracks import save_tracks
+    from track2view.engine.io.video import read_frames, write_frames
+
+    frames, tracks, camera = make_clip(5)
+    write_frames(frames, tmp_path / "footage")
+    save_tracks(tracks, tmp_path / "shot.npz")
+    save_camera_json(camera, tmp_path / "cam.json")
+    args = ["generate", "--model", str(saved_model), "--footage", str(tmp_path / "footage"), "--tracks",
+            str(tmp_path / "shot.npz"), "--camera", str(tmp_path / "cam.json"), "--out", str(tmp_path / "out"),
+            "--steps", "2", "--seed", "3", "--conditioner", "torch", "--device", "cpu"]
+    assert main(args) == 0
+    written = read_frames(tmp_path / "out").frames
+    expected = Track2ViewPipeline.from_pretrained(saved_model, conditioner="torch")(
+        frames, tracks, camera, num_inference_steps=2, generator=3).frames
+    np.testing.assert_array_equal(written, expected)
+    assert main(args) == 1
+    assert "already exists" in capsys.readouterr().err
