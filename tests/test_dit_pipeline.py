@@ -24,7 +24,7 @@ from track2view.engine.model.build import build_pipeline, trainable_parameters
 from track2view.engine.model.conditioner import TrackConditioner
 from track2view.engine.model.configs import TINY, WAN_1_3B
 from track2view.engine.model.pipeline import Track2ViewPipeline
-from track2view.engine.model.wan_backbone import NULL_PROMPT_FILE, load_wan_backbone
+from track2view.engine.model.wan_backbone import NULL_PROMPT_FILE, load_wan_backbone, merge_lora
 from track2view.engine.model.windows import WindowBlender, plan_windows
 
 # A smaller sibling of the tiny config: 4 latent channels, width 24, a 9-frame window.
@@ -326,6 +326,20 @@ def test_wan_backbone_frozen_with_lora_and_conditioner_trainable(tmp_path):
     tokens = pipe.conditioner(features, *track)
     pipe.transformer(latents, latents, torch.tensor([500.0]), *tokens).square().mean().backward()
     assert all(p.grad is not None for p in trainable_parameters(pipe))
+
+    # A trained LoRA is merged into the weights before saving; the saved model gives the same frames.
+    with torch.no_grad():
+        for name, p in pipe.transformer.named_parameters():
+            if ".lora_B." in name:
+                p.normal_(std=0.5)
+    with_lora = pipe(frames, tracks, camera, num_inference_steps=1, output_type="np").frames
+    merge_lora(pipe)
+    assert not any(".lora_" in n for n, _ in pipe.transformer.named_parameters())
+    pipe.save_pretrained(tmp_path / "trained", export_onnx=False)
+    reloaded = Track2ViewPipeline.from_pretrained(tmp_path / "trained", conditioner="torch")
+    reloaded.set_progress_bar_config(disable=True)
+    np.testing.assert_allclose(reloaded(frames, tracks, camera, num_inference_steps=1, output_type="np").frames,
+                               with_lora, atol=1e-4)
 
 
 def test_cli_generate_writes_frames_and_refuses_overwrite(saved_model, tmp_path, capsys):

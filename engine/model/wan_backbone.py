@@ -89,3 +89,14 @@ def load_wan_backbone(folder: str | os.PathLike, config: ModelConfig = WAN_1_3B,
     scheduler = FlowMatchEulerDiscreteScheduler(**config.scheduler)
     return Track2ViewPipeline(transformer=transformer.eval(), vae=vae.eval(), scheduler=scheduler,
                               conditioner=conditioner.eval())
+
+
+def merge_lora(pipe: Track2ViewPipeline) -> None:
+    """Fold the transformer's LoRA adapters into its weights and remove them (then ``save_pretrained``).
+
+    The saved folder holds a plain :class:`Track2ViewTransformer3DModel` with the merged weights,
+    which ``Track2ViewPipeline.from_pretrained`` loads like any other model.
+    """
+    if getattr(pipe.transformer, "peft_config", None):
+        pipe.transformer.fuse_lora()
+        pipe.transformer.unload_lora()
