@@ -85,7 +85,8 @@ def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tupl
         zref = zref[idx]
         ratio = z / np.where(np.isfinite(zref), zref, z)
         wts = bilinear * np.exp(-np.maximum(ratio - 1.0, 0.0) / SOFT_Z)
-    sums = [np.bincount(idx, wts * np.tile(v, 4), n) for v in values]
+    per_tap = wts.reshape(4, -1)
+    sums = [np.bincount(idx, (per_tap * v).ravel(), n) for v in values]
     sums = np.stack(sums, -1).astype(np.float32).reshape(H + 2, W + 2, len(values))[1:-1, 1:-1]
     coverage = np.bincount(idx, bilinear, n).astype(np.float32).reshape(H + 2, W + 2)[1:-1, 1:-1]
     return sums, coverage
