@@ -254,6 +254,13 @@ def test_missing_corrupt_incompatible_model_folder(saved_model, tmp_path):
     with pytest.raises(UserError, match=r"scheduler/scheduler_config\.json is not valid JSON"):
         Track2ViewPipeline.from_pretrained(folder)
 
+    shutil.rmtree(folder)
+    folder = _copy(saved_model, tmp_path)
+    index = json.loads((folder / "model_index.json").read_text())
+    (folder / "model_index.json").write_text(json.dumps({**index, "_class_name": "WanPipeline"}))
+    with pytest.raises(UserError, match=r"model_index\.json: a WanPipeline folder, not a Track2ViewPipeline"):
+        Track2ViewPipeline.from_pretrained(folder)
+
     # Weights that do not fit their config.
     shutil.rmtree(folder)
     folder = _copy(saved_model, tmp_path)

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKLWan, DiffusionPipeline, FlowMatchEulerDiscreteScheduler
+from diffusers.utils import is_accelerate_available
 from diffusers.utils.torch_utils import randn_tensor
 
 from ..errors import Cancelled, UserError
@@ -141,7 +142,10 @@ class Track2ViewPipeline(DiffusionPipeline):
         refuse_pickles(folder)
         if not folder.is_dir():
             raise UserError(f"model {folder} must be a folder written by save_pretrained, not a file")
-        read_json(folder / MODEL_INDEX_NAME)
+        kind = read_json(folder / MODEL_INDEX_NAME).get("_class_name")
+        if kind != cls.__name__:
+            raise UserError(f"{folder / MODEL_INDEX_NAME}: a {kind} folder, not a {cls.__name__} model "
+                            f"(a Wan2.1 folder is a backbone: build a model with load_wan_backbone)")
         transformer = load_model_component(Track2ViewTransformer3DModel, folder / "transformer", torch_dtype)
         vae = load_model_component(AutoencoderKLWan, folder / "vae")
         cond = load_model_component(TrackConditioner, folder / "conditioner")
@@ -176,12 +180,13 @@ class Track2ViewPipeline(DiffusionPipeline):
         """Move the pipeline to ``device`` (from ``engine.runtime.select_torch_device``).
 
         ``memory_saving`` turns on VAE tiling and slicing and, on CUDA with accelerate installed,
-        model CPU offload (each component moves to the GPU only while it runs).
+        model CPU offload when accelerate is installed (each component moves to the GPU only while
+        it runs).
         """
         if memory_saving:
             self.vae.enable_tiling()
             self.vae.enable_slicing()
-        if memory_saving and device.type == "cuda":
+        if memory_saving and device.type == "cuda" and is_accelerate_available():
             self.enable_model_cpu_offload(device=device)
         else:
             self.to(device)
