@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 WALL_Y = 8.0
+BALL_RADIUS = 0.5
 
 
 def _texture(seed: int, size: int = 512) -> np.ndarray:
@@ -34,6 +35,41 @@ def look_at(eye, target) -> np.ndarray:
     w2c[:3, :3] = np.stack([x, y, z])
     w2c[:3, 3] = -w2c[:3, :3] @ eye
     return w2c
+
+
+def ball_centre(s: float) -> np.ndarray:
+    """World centre of the moving ball (radius :data:`BALL_RADIUS`) at clip time s in [0, 1]."""
+    return np.array([0.6 - 1.2 * s, 2.5 - 1.0 * s, 0.6])
+
+
+def ground_truth_tracks(depth: np.ndarray, K: np.ndarray, w2c: np.ndarray, ball: np.ndarray, count: int,
+                        seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``count`` surface points seen in frame 0 → world xyz (T, N, 3), visibility (T, N), on-ball (N,).
+
+    Visibility: inside the image, in front, and within 2 % of the rendered depth.
+    """
+    T, H, W = depth.shape
+    rng = np.random.default_rng(seed)
+    u, v = rng.uniform(0, W - 1, count), rng.uniform(0, H - 1, count)
+    col, row = np.round(u).astype(int), np.round(v).astype(int)
+    z = depth[0, row, col]
+    keep = np.isfinite(z)
+    u, v, z, on_ball = u[keep], v[keep], z[keep], ball[0, row[keep], col[keep]]
+    cam = np.stack([(u - K[0, 2]) / K[0, 0] * z, (v - K[1, 2]) / K[1, 1] * z, z], -1)
+    c2w = np.linalg.inv(w2c[0])
+    world0 = cam @ c2w[:3, :3].T + c2w[:3, 3]
+    s = np.arange(T) / max(1, T - 1)
+    xyz = np.repeat(world0[None], T, 0)
+    xyz[:, on_ball] += np.stack([ball_centre(x) - ball_centre(0.0) for x in s])[:, None]
+    pc = np.einsum("tij,tnj->tni", w2c[:, :3, :3], xyz) + w2c[:, None, :3, 3]
+    zc = pc[..., 2]
+    pu = pc[..., 0] / np.maximum(zc, 1e-9) * K[0, 0] + K[0, 2]
+    pv = pc[..., 1] / np.maximum(zc, 1e-9) * K[1, 1] + K[1, 2]
+    inside = (zc > 0) & (pu >= 0) & (pu <= W - 1) & (pv >= 0) & (pv <= H - 1)
+    d = depth[np.arange(T)[:, None], np.clip(np.round(pv).astype(int), 0, H - 1),
+              np.clip(np.round(pu).astype(int), 0, W - 1)]
+    vis = inside & (zc <= d * 1.02 + 1e-3)
+    return xyz, vis, on_ball
 
 
 def render_clip(T: int = 16, size=(160, 120), focal: float = 140.0, move: float = 1.2, ball: bool = True,
@@ -71,17 +107,17 @@ def render_clip(T: int = 16, size=(160, 120), focal: float = 140.0, move: float 
             col = cv2.remap(tex, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
             image[hit], best[hit] = col[hit], tt[hit]
         if ball:
-            centre = np.array([0.6 - 1.2 * s, 2.5 - 1.0 * s, 0.6])
+            centre = ball_centre(s)
             oc = eye - centre
             b = np.einsum("hwi,i->hw", d, oc)
-            c = oc @ oc - 0.5**2
+            c = oc @ oc - BALL_RADIUS**2
             a = np.einsum("hwi,hwi->hw", d, d)
             disc = b * b - a * c
             tb = np.where(disc > 0, (-b - np.sqrt(np.maximum(disc, 0))) / a, np.inf)
             hit = (tb > 0) & (tb < best)
             p = eye + d * tb[..., None] - centre
             mx = ((np.arctan2(p[..., 1], p[..., 0]) + np.pi) * 40 % 512).astype(np.float32)
-            my = ((np.arccos(np.clip(p[..., 2] / 0.5, -1, 1))) * 40 % 512).astype(np.float32)
+            my = ((np.arccos(np.clip(p[..., 2] / BALL_RADIUS, -1, 1))) * 40 % 512).astype(np.float32)
             col = cv2.remap(tex_ball, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
             image[hit], best[hit] = col[hit], tb[hit]
         balls.append(np.isfinite(best) & (best == tb) if ball else np.zeros((H, W), bool))

@@ -28,7 +28,8 @@ DIS_PRESET = "fast"  # 'ultrafast' | 'fast' | 'medium'
 
 @dataclasses.dataclass
 class FlowTracks:
-    """2D tracks: ``uv`` (T, N, 2) float32 pixels, ``vis`` (T, N) bool, ``conf`` (T, N) float32 in [0, 1].
+    """2D tracks: ``uv`` (T, N, 2) float32 pixels, ``vis`` (T, N) bool, ``conf`` (T, N) float32 in [0, 1];
+    ``query_index`` (M,) the tracks of the query points, if any were given.
 
     Invisible entries keep the last known position (before the first visible frame: the first).
     """
@@ -36,6 +37,7 @@ class FlowTracks:
     uv: np.ndarray
     vis: np.ndarray
     conf: np.ndarray
+    query_index: np.ndarray | None = None
 
     @property
     def num_points(self) -> int:
@@ -101,9 +103,13 @@ def _occupancy(pts: np.ndarray, shape: tuple[int, int], cell: int) -> np.ndarray
     return occ
 
 
-def track_flow(frames: np.ndarray, max_points: int,
-               progress: Callable[[float, str], None] | None = None) -> FlowTracks:
-    """Track points through ``frames`` (T, H, W, 3) uint8 RGB; at most ``max_points`` tracks in all."""
+def track_flow(frames: np.ndarray, max_points: int, progress: Callable[[float, str], None] | None = None,
+               queries: np.ndarray | None = None) -> FlowTracks:
+    """Track points through ``frames`` (T, H, W, 3) uint8 RGB; at most ``max_points`` seeded tracks.
+
+    ``queries`` (M, 3) rows ``[t, x, y]`` (frame index, pixels) are tracked too, from their frame
+    on, and kept however short; ``FlowTracks.query_index`` (M,) gives their tracks.
+    """
     import cv2
 
     T, h, w = frames.shape[:3]
@@ -111,14 +117,32 @@ def track_flow(frames: np.ndarray, max_points: int,
     grid = (h // cell, w // cell)
     greys = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
     dis = _dis(cv2)
+    queries = np.zeros((0, 3)) if queries is None else np.asarray(queries, np.float64).reshape(-1, 3)
+    capacity = max_points + len(queries)
+    uv = np.zeros((T, capacity, 2), np.float32)
+    vis = np.zeros((T, capacity), bool)
+    conf = np.zeros((T, capacity), np.float32)
+    query_index = np.zeros(len(queries), int)
+    count = seeded = 0
 
-    uv = np.zeros((T, max_points, 2), np.float32)
-    vis = np.zeros((T, max_points), bool)
-    conf = np.zeros((T, max_points), np.float32)
-    seeds = _seeds(cv2, greys[0], np.zeros(grid, bool), cell, int(max_points * LIVE_SHARE))
-    count = len(seeds)
-    uv[0, :count], vis[0, :count], conf[0, :count] = seeds, True, 1.0
-    live = np.arange(count)
+    def add(t: int, pts: np.ndarray) -> np.ndarray:
+        nonlocal count
+        idx = np.arange(count, count + len(pts))
+        uv[t, idx], vis[t, idx], conf[t, idx] = pts, True, 1.0
+        count += len(pts)
+        return idx
+
+    def seed(t: int, live_pts: np.ndarray, budget: int) -> np.ndarray:
+        nonlocal seeded
+        mine = np.nonzero(np.round(queries[:, 0]) == t)[0]
+        q_idx = add(t, queries[mine, 1:].astype(np.float32))
+        query_index[mine] = q_idx
+        occupied = _occupancy(np.concatenate([live_pts, queries[mine, 1:]]), grid, cell)
+        new = _seeds(cv2, greys[t], occupied, cell, min(budget, max_points - seeded))
+        seeded += len(new)
+        return np.concatenate([q_idx, add(t, new)])
+
+    live = seed(0, np.zeros((0, 2)), int(max_points * LIVE_SHARE))
     for t in range(T - 1):
         fwd = dis.calc(greys[t], greys[t + 1], None)
         bwd = dis.calc(greys[t + 1], greys[t], None)
@@ -133,16 +157,14 @@ def track_flow(frames: np.ndarray, max_points: int,
         live = live[ok]
         uv[t + 1, live], vis[t + 1, live] = q[ok], True
         conf[t + 1, live] = np.exp(-err[ok] / FB_TOLERANCE_PX)
-        new = _seeds(cv2, greys[t + 1], _occupancy(q[ok], grid, cell), cell, max_points - count)
-        idx = np.arange(count, count + len(new))
-        uv[t + 1, idx], vis[t + 1, idx], conf[t + 1, idx] = new, True, 1.0
-        live = np.concatenate([live, idx])
-        count += len(new)
+        live = np.concatenate([live, seed(t + 1, q[ok], max_points)])
         if progress is not None:
             progress((t + 1) / (T - 1), f"optical flow {t + 1}/{T - 1}")
     keep = vis[:, :count].sum(0) >= min(MIN_TRACK_FRAMES, T)
+    keep[query_index] = True
+    new_index = np.cumsum(keep) - 1
     uv, vis, conf = uv[:, :count][:, keep], vis[:, :count][:, keep], conf[:, :count][:, keep]
-    return FlowTracks(uv=fill_invisible(uv, vis), vis=vis, conf=conf)
+    return FlowTracks(uv=fill_invisible(uv, vis), vis=vis, conf=conf, query_index=new_index[query_index])
 
 
 def fill_invisible(uv: np.ndarray, vis: np.ndarray) -> np.ndarray:

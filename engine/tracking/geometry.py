@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+REFINE_ITERATIONS = 4  # Gauss–Newton steps of per-point refinement with fixed cameras
 BA_LOSS_PX = 2.0  # Huber scale of bundle adjustment, pixels: larger residuals count linearly
 MIN_OUTLIER_PX = 0.75  # smallest reprojection error that makes a track an outlier / a moving point
 OUTLIER_NOISE_FACTOR = 4.0
@@ -34,6 +35,35 @@ def triangulate(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, w2c: np.ndarray)
         X = h[:, :3] / h[:, 3:4]
     X[vis.sum(0) < 2] = np.nan
     return X
+
+
+def refine_points(X: np.ndarray, uv: np.ndarray, vis: np.ndarray, K: np.ndarray, w2c: np.ndarray,
+                  iterations: int = REFINE_ITERATIONS) -> np.ndarray:
+    """Gauss–Newton refinement of static points (N, 3) on their reprojection error, cameras fixed.
+
+    Starts from ``X`` (e.g. :func:`triangulate`); non-finite points are returned unchanged.
+    """
+    ok = np.isfinite(X).all(1) & (vis.sum(0) >= 2)
+    P = np.where(ok[:, None], X, 0.0)
+    R, t = w2c[:, :3, :3], w2c[:, :3, 3]
+    f = np.array([K[0, 0], K[1, 1]])
+    w = vis[..., None].astype(np.float64)
+    for _ in range(iterations):
+        cam = np.einsum("tij,nj->tni", R, P) + t[:, None]
+        z = np.where(np.abs(cam[..., 2]) < 1e-6, 1e-6, cam[..., 2])
+        r = (cam[..., :2] / z[..., None] * f + K[:2, 2] - uv) * w  # (T, N, 2)
+        dproj = np.zeros(cam.shape[:2] + (2, 3))
+        dproj[..., 0, 0] = f[0] / z
+        dproj[..., 1, 1] = f[1] / z
+        dproj[..., 0, 2] = -f[0] * cam[..., 0] / z**2
+        dproj[..., 1, 2] = -f[1] * cam[..., 1] / z**2
+        J = np.einsum("tnab,tbc->tnac", dproj, R) * w[..., None]  # (T, N, 2, 3)
+        H = np.einsum("tnai,tnaj->nij", J, J)
+        H += (1e-9 * np.trace(H, axis1=1, axis2=2) + 1e-12)[:, None, None] * np.eye(3)
+        H[~ok] = np.eye(3)
+        g = np.einsum("tnai,tna->ni", J, r)
+        P = P - np.linalg.solve(H, g[..., None])[..., 0]
+    return np.where(ok[:, None], P, X)
 
 
 def project(X: np.ndarray, K: np.ndarray, w2c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

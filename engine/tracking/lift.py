@@ -22,7 +22,15 @@ import numpy as np
 
 from .depth_input import sample_depth
 from .flow_tracks import fill_invisible
-from .geometry import column_percentile, outlier_threshold, ray_angles, rays, reprojection_errors, triangulate
+from .geometry import (
+    column_percentile,
+    outlier_threshold,
+    ray_angles,
+    rays,
+    refine_points,
+    reprojection_errors,
+    triangulate,
+)
 
 DYNAMIC_PERCENTILE = 80  # a track's reprojection error: this percentile over its frames
 MIN_STATIC_ANGLE_DEG = 2.0  # triangulation angle a static point needs to keep its triangulated depth
@@ -93,7 +101,7 @@ def lift_tracks(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, w2c: np.ndarray,
     user_z = sample_depth(depth, uv, vis) if depth is not None else None
     report: dict = {"depth_source": "user depth sequence" if depth is not None else "triangulation"}
     if mode == "parallax":
-        X = triangulate(uv, vis, K, w2c)
+        X = refine_points(triangulate(uv, vis, K, w2c), uv, vis, K, w2c)
         err = reprojection_errors(np.nan_to_num(X), uv, vis, K, w2c)
         p_err = column_percentile(np.where(np.isinf(err), 1e6, err), DYNAMIC_PERCENTILE)
         threshold = outlier_threshold(p_err)

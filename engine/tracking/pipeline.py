@@ -1,7 +1,8 @@
 """The tracker job: footage → 2D flow tracks → source camera → 3D tracks → tracks file + report.
 
 Phases: (1) check inputs and read the footage downscaled to :data:`WORK_MAX_SIDE`; (2) optical-flow
-tracks; (3) camera solve; (4) lifting to 3D (optionally with a user depth sequence); (5) back to
+tracks; (3) camera solve; (4) lifting to 3D (optionally with a user depth sequence), static points
+seen again where they reproject unoccluded (:mod:`.visibility`); (5) back to
 full-resolution pixels and into the world frame below; (6) write the tracks file and a JSON report
 beside it (``<out stem>.report.json``), both atomically.
 
@@ -28,6 +29,7 @@ from .camera_solve import solve_camera
 from .depth_input import load_depth_sequence
 from .flow_tracks import track_flow
 from .lift import lift_tracks
+from .visibility import reproject_static
 from .world_frame import to_blender_world
 
 WORK_MAX_SIDE = 640  # tracking resolution (longer side, pixels); results are in full-resolution pixels
@@ -46,6 +48,7 @@ class TrackOptions:
     sensor_mm: float | None = None
     depth: str | os.PathLike | None = None
     work_max_side: int = WORK_MAX_SIDE
+    queries: np.ndarray | None = None  # (M, 3) [frame (0 = first selected), x, y] full-resolution pixels
 
     def focal_in_pixels(self, size: tuple[int, int]) -> float | None:
         """The given focal length in full-resolution pixels (sensor width along the longer side)."""
@@ -114,7 +117,12 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
     lap("read")
 
     # 2. 2D tracks.
-    flow = track_flow(footage.frames, options.max_points, lambda f, m: say(0.05 + 0.35 * f, m))
+    queries = None
+    if options.queries is not None:
+        queries = np.array(options.queries, np.float64).reshape(-1, 3)
+        queries[:, 1] = (queries[:, 1] + 0.5) / sx - 0.5
+        queries[:, 2] = (queries[:, 2] + 0.5) / sy - 0.5
+    flow = track_flow(footage.frames, options.max_points, lambda f, m: say(0.05 + 0.35 * f, m), queries)
     if flow.num_points == 0:
         raise UserError(f"{footage.path}: found no trackable texture; the footage may be blank or too blurry")
     lap("flow")
@@ -128,13 +136,15 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
     # 4. 3D.
     say(0.8, "lifting tracks to 3D")
     lifted = lift_tracks(flow.uv, flow.vis, camera.K, camera.w2c, camera.mode, depth)
+    uv_work, vis, conf = reproject_static(flow.uv, flow.vis, flow.conf, lifted.xyz, ~lifted.dynamic, camera.K,
+                                          lifted.w2c, (w, h))
     lap("3d")
 
     # 5. Full resolution, world frame.
-    uv = np.stack([(flow.uv[..., 0] + 0.5) * sx - 0.5, (flow.uv[..., 1] + 0.5) * sy - 0.5], -1)
+    uv = np.stack([(uv_work[..., 0] + 0.5) * sx - 0.5, (uv_work[..., 1] + 0.5) * sy - 0.5], -1)
     K = np.array([[camera.K[0, 0] * sx, 0, (W - 1) / 2], [0, camera.K[0, 0] * sx, (H - 1) / 2], [0, 0, 1]])
     xyz, w2c = to_blender_world(lifted.xyz, lifted.w2c)
-    tracks = Tracks(xyz=xyz, uv=uv, vis=flow.vis, conf=flow.conf, rgb=track_colours(footage.frames, flow.uv, flow.vis),
+    tracks = Tracks(xyz=xyz, uv=uv, vis=vis, conf=conf, rgb=track_colours(footage.frames, flow.uv, flow.vis),
                     K=np.broadcast_to(K, (T, 3, 3)), w2c=w2c, size=footage.size, fps=footage.fps,
                     dynamic=lifted.dynamic)
     report = {"input": str(footage.path), "frames": [footage.start, footage.start + T], "size": list(footage.size),
@@ -142,6 +152,8 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
               **camera.report, "focal_px": round(float(K[0, 0]), 2), **lifted.report,
               "world": "frame 0 camera at the origin looking along +Y, +Z up",
               "timings_s": timings}
+    if flow.query_index is not None and options.queries is not None:
+        report["query_index"] = flow.query_index.tolist()
     if camera.mode == "rotation":
         report["note"] = ("no parallax: rotation-only camera (locked-off or panning); depth is "
                           + lifted.report["depth_source"])
