@@ -1,6 +1,7 @@
 """``blender -c track2view ...``: batch commands inside Blender (registered with register_cli_command).
 
-``blender -c track2view render SHOT.blend [--camera CamB] [--preview] [--output DIR] [--save-as OUT.blend]``
+``blender -c track2view render SHOT.blend [--camera CamB] [--preview] [--output DIR] [--model DIR]
+[--save-as OUT.blend]``
 opens SHOT.blend, runs Render New View (or Preview New View) on the camera (default: the shot's
 Target Camera), prints progress lines and returns exit code 0 on success, 1 on any failure. The
 .blend is saved only with ``--save-as`` (which may name SHOT.blend itself: that is asking for it).
@@ -25,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--camera", default="", help="target camera object (default: the panel's Target Camera)")
     render.add_argument("--preview", action="store_true", help="geometric warp only (fast, no model)")
     render.add_argument("--output", default="", help="folder for renders (default: beside the .blend)")
+    render.add_argument("--model", default="", help="Track2View model folder (default: the add-on preference)")
     render.add_argument("--save-as", type=Path, help="save the .blend with the new strips here")
     return parser
 
@@ -42,7 +44,9 @@ def main(argv: list[str]) -> int:
         bpy.ops.wm.open_mainfile(filepath=str(args.blend.resolve()))
         operator = bpy.ops.track2view.preview_view if args.preview else bpy.ops.track2view.render_view
         # ERROR reports come back as RuntimeError.
-        result = operator(camera=args.camera, output_dir=str(Path(args.output).resolve()) if args.output else "")
+        paths = {key: str(Path(value).resolve()) for key, value in
+                 (("output_dir", args.output), ("model_dir", args.model)) if value}
+        result = operator(camera=args.camera, **paths)
     except RuntimeError as exc:
         print(f"{COMMAND} render: {exc}".rstrip(), file=sys.stderr)
         return 1

@@ -4,7 +4,7 @@ Run by the engine (``engine/cli/demo.py``) as ``python -m <package>.bridge.demo_
 the bpy module. SPEC (JSON): ``footage`` (image-sequence folder), ``tracks`` (.npz), ``blend`` (the
 .blend to write), ``orbit_deg`` (orbit of the new camera around the track centre over the shot),
 ``dolly_fraction`` (dolly in, as a fraction of the source camera's distance to the track centre),
-``preview`` (bool: warp preview instead of the model).
+``preview`` (bool: warp preview instead of the model), ``model`` (model folder, when not ``preview``).
 
 Like an artist would: the footage goes on sequencer channel 1 with the recovered source camera
 keyframed from the tracks, "Add Target Camera" rigs a new camera on it, the Orbit Right and Dolly In
@@ -59,8 +59,10 @@ def build_demo(spec: dict) -> dict:
     distance = float(np.linalg.norm(CameraTrack(tracks.K, tracks.w2c, tracks.size).centers[0]
                                     - track_pivot(tracks)))
     _check(bpy.ops.track2view.camera_move(move="DOLLY_IN", amount=spec["dolly_fraction"] * distance))
-    operator = bpy.ops.track2view.preview_view if spec["preview"] else bpy.ops.track2view.render_view
-    _check(operator(camera=target.name))
+    if spec["preview"]:
+        _check(bpy.ops.track2view.preview_view(camera=target.name))
+    else:
+        _check(bpy.ops.track2view.render_view(camera=target.name, model_dir=spec["model"]))
     bpy.ops.wm.save_mainfile()
     frames_strip = next(s for s in our_strips(scene, target.name) if s[ROLE_KEY] == "frames")
     render = Path(bpy.path.abspath(frames_strip.directory)).parent

@@ -84,6 +84,8 @@ class _RenderNewView(EngineJobMixin):
     camera: StringProperty(name="Camera", description="Target camera object. Empty: the panel's Target Camera")
     output_dir: StringProperty(name="Output", subtype="DIR_PATH",
                                description="Folder for renders. Empty: the panel's Output (or beside the .blend)")
+    model_dir: StringProperty(name="Model", subtype="DIR_PATH",
+                              description="Track2View model folder. Empty: the add-on's Model Folder preference")
 
     _camera_file: str | None = None
 
@@ -111,7 +113,8 @@ class _RenderNewView(EngineJobMixin):
         os.close(fd)
         save_camera_json(cam, self._camera_file)
         prefs = _addon_preferences(context)
-        model = bpy.path.abspath(prefs.model_dir) if prefs is not None and prefs.model_dir else None
+        model_setting = self.model_dir or (prefs.model_dir if prefs is not None else "")
+        model = bpy.path.abspath(model_setting) if model_setting else None
         return {"footage": footage, "tracks": tracks, "camera": self._camera_file, "out": str(out),
                 "preview": self.preview, "model": model, "frames": [0, cam.num_frames],
                 "device": prefs.device.lower() if prefs is not None else "auto",

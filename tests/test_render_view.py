@@ -115,6 +115,13 @@ assert blender_cli.main(["render", str(blend), "--camera", "CamA", "--preview",
 assert blend.stat().st_mtime_ns == saved
 bpy.ops.wm.open_mainfile(filepath=str(root / "out.blend"))
 assert [s.name for s in our_strips(bpy.context.scene)] == ["T2V CamA", "T2V CamA holes"]
+# The full render with a model folder (a tiny random model here).
+from tests.test_dit_pipeline import make_pipeline
+make_pipeline().save_pretrained(root / "model")
+os.environ["TRACK2VIEW_CACHE"] = str(root / "cache")
+assert blender_cli.main(["render", str(blend), "--camera", "CamA", "--model", str(root / "model"),
+                         "--output", str(root / "renders")]) == 0
+assert len(os.listdir(root / "renders" / "CamA" / "render_001" / "frames")) == 4
 assert blender_cli.main(["render", str(blend), "--camera", "Nope", "--preview"]) == 1
 assert blender_cli.main(["render", str(blend), "--camera", "CamA"]) == 1
 assert blender_cli.main(["render", str(root / "missing.blend")]) == 1
