@@ -27,6 +27,9 @@ from ..engine.worker import JobOutcome, WorkerError, WorkerProcess
 
 TIMER_INTERVAL_S = 0.1
 
+_RUNNING: dict[str, object] = {}
+"""Job name → the operator instance running it: one job of a kind at a time (they compete for memory)."""
+
 
 class EngineJobMixin:
     job: str = ""
@@ -47,6 +50,9 @@ class EngineJobMixin:
 
     # -- running --------------------------------------------------------------------------------------
     def execute(self, context):
+        if self.job in _RUNNING:
+            self.report({"ERROR"}, f"{self.bl_label}: already running; wait for it or press Esc to cancel it")
+            return {"CANCELLED"}
         try:
             params = self.build_params(context)
         except UserError as exc:
@@ -79,6 +85,7 @@ class EngineJobMixin:
         self._outcome = JobOutcome()
         self._set_status(context, f"{self.bl_label}: starting", 0.0)
         self._worker = WorkerProcess(self.job, params)
+        _RUNNING[self.job] = self
 
     def _progress(self, context):
         def show(fraction: float, message: str) -> None:
@@ -128,6 +135,8 @@ class EngineJobMixin:
 
     # -- UI state -------------------------------------------------------------------------------------
     def _stop(self, context, status: str) -> None:
+        if _RUNNING.get(self.job) is self:
+            del _RUNNING[self.job]
         self.cleanup(context)
         if self._timer is not None:
             context.window_manager.event_timer_remove(self._timer)

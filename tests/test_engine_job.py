@@ -43,6 +43,8 @@ while settings.progress == 0.0 and time.monotonic() < deadline:
     assert op.modal(ctx, Event("TIMER")) == {{"PASS_THROUGH"}}
     time.sleep(0.05)
 assert settings.status.startswith("step "), settings.status
+other = Job({{"steps": 1}})
+assert other.execute(ctx) == {{"CANCELLED"}} and "already running" in other.reports[0][1]
 assert op.modal(ctx, Event("MOUSEMOVE")) == {{"PASS_THROUGH"}}
 assert op.modal(ctx, Event("ESC")) == {{"CANCELLED"}}
 assert os.listdir({str(tmp_path)!r}) == [], os.listdir({str(tmp_path)!r})
