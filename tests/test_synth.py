@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 
 import numpy as np
 import pytest
 
 from track2view.engine.cli import main
+from track2view.engine.errors import UserError
 from track2view.engine.geometry.camera import CameraTrack
 from track2view.engine.synth import load_clip
 from track2view.engine.synth.clip import depth_consistent, on_rendered_surface
@@ -128,7 +130,12 @@ def test_existing_clips_refused_or_resumed(clips, tmp_path, capsys):
     seen = []
     generate_many([_tiny(2, "static")], root, resume=True, progress=lambda i, n, spec, status: seen.append(status))
     assert seen == ["skipped"]
-    assert (root / _tiny(2, "static").clip_name / "meta.json").stat().st_mtime_ns == before
+    meta_path = root / _tiny(2, "static").clip_name / "meta.json"
+    assert meta_path.stat().st_mtime_ns == before
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps(meta | {"synth_version": meta["synth_version"] - 1}))
+    with pytest.raises(UserError, match="another version"):
+        generate_many([_tiny(2, "static")], root, resume=True)
 
 
 @pytest.mark.parametrize("argv,message", [

@@ -4,7 +4,7 @@ Without --preset, one clip is written into --out itself (refused if it exists, u
 --overwrite). With a preset, clips go to OUT/<preset>/<kind>_<seed>/:
 
   tiny   64x64, 5 frames, 2 cameras: one clip of --seed (fast; used by the tests)
-  bench  the fixed held-out benchmark: 24 clips (12 static, 12 dynamic), 3 cameras, 25 frames,
+  bench  the fixed held-out benchmark: 24 clips (12 static, 12 dynamic), 3 cameras, 25 frames, 8 spp,
          256x256, seeds >= 1000000; no per-option overrides; finished clips are kept (resumes)
   train  --count clips with seeds --seed .. --seed+count-1 (--kind mixed: even seeds static, odd
          dynamic), targets share the source's first frame; finished clips are skipped (resumes)
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cameras", type=int, help="cameras K, camera 0 is the source (default 3)")
     parser.add_argument("--frames", type=int, help="frames T per camera (default 25)")
     parser.add_argument("--size", help="image size WxH in pixels (default 256x256)")
-    parser.add_argument("--samples", type=int, help="Cycles samples per pixel (default 16)")
+    parser.add_argument("--samples", type=int, help="Cycles samples per pixel (default 8)")
     parser.add_argument("--points", type=int, help="ground-truth points N (default 1024)")
     parser.add_argument("--count", type=int, help="train: number of clips (default 1)")
     parser.add_argument("--shared-first-frame", action=argparse.BooleanOptionalAction, default=None,

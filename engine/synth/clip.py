@@ -24,7 +24,7 @@ from ..io.atomic import atomic_file
 from ..io.tracks import Tracks, load_tracks, save_tracks
 from ..io.video import read_frames
 from .contact_sheet import render_contact_sheet, write_contact_sheet
-from .presets import SynthSpec
+from .presets import SYNTH_VERSION, SynthSpec
 
 CLIP_FORMAT = 1
 DEPTH_REL_TOLERANCE = 0.02   # depth tests accept |z − rendered depth| ≤ this × z + DEPTH_ABS_TOLERANCE
@@ -146,7 +146,7 @@ def finish_clip(folder: Path, spec: SynthSpec, seconds: float) -> dict:
     sheet = render_contact_sheet(frames, [v[1] for v in views], [v[2] for v in views], labels)
     write_contact_sheet(sheet, folder / "contact_sheet.png")
     meta = {
-        "format": CLIP_FORMAT, **spec.to_json(),
+        "format": CLIP_FORMAT, "synth_version": SYNTH_VERSION, **spec.to_json(),
         "motions": scene_info["motions"], "objects": scene_info["objects"], "lights": scene_info["lights"],
         "blender": scene_info["blender"],
         "visible_fraction": visible, "visible_on_rendered_surface": agreement,

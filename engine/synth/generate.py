@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..io.atomic import atomic_dir, check_writable_target
 from .clip import finish_clip
-from .presets import SynthSpec
+from .presets import SYNTH_VERSION, SynthSpec
 
 WORKER_MODULE = __package__.rsplit(".engine", 1)[0] + ".bridge.synth_render"
 OUTPUT_TAIL_CHARS = 3000  # how much of a failed worker's output to show
@@ -54,12 +54,20 @@ def generate_clip(spec: SynthSpec, folder: str | Path, *, overwrite: bool = Fals
     return meta
 
 
+def _clip_version(folder: Path) -> int | None:
+    try:
+        return json.loads((folder / "meta.json").read_text()).get("synth_version")
+    except (OSError, ValueError):
+        return None
+
+
 def generate_many(specs: list[SynthSpec], root: str | Path, *, overwrite: bool = False, resume: bool = False,
                   progress: Callable[[int, int, SynthSpec, str], None] | None = None) -> list[Path]:
     """Render ``specs`` into ``root/<clip_name>``; returns the clip folders.
 
-    Existing clips are skipped with ``resume``, replaced with ``overwrite``, and refused otherwise
-    (checked for all clips before anything is rendered). ``progress(i, n, spec, status)`` is called
+    Existing clips are skipped with ``resume`` (refused up front if made by another
+    :data:`.presets.SYNTH_VERSION`), replaced with ``overwrite``, and refused otherwise (checked for
+    all clips before anything is rendered). ``progress(i, n, spec, status)`` is called
     after each clip with status 'done' or 'skipped'.
     """
     root = Path(root)
@@ -67,6 +75,11 @@ def generate_many(specs: list[SynthSpec], root: str | Path, *, overwrite: bool =
     if not resume:
         for folder in folders:
             check_writable_target(folder, overwrite, flag="--overwrite (or use the train preset to resume)")
+    elif not overwrite:
+        stale = [f for f in folders if f.exists() and _clip_version(f) != SYNTH_VERSION]
+        if stale:
+            raise UserError(f"{len(stale)} existing clip(s) were made by another version of t2v synth "
+                            f"(first: {stale[0]}); pass --overwrite to regenerate them, or use another --out")
     check_blender_available()
     for i, (spec, folder) in enumerate(zip(specs, folders, strict=True)):
         if resume and folder.exists() and not overwrite:
