@@ -23,9 +23,11 @@ outside that view's frame: by rule it is invisible there (whatever ``vis`` says)
 camera-space z divided by the caller's normalisation (the median visible source depth), so it
 is unitless and ≈ 1 for a typical point.
 
-The scatter is exported explicitly as ``ScatterND(reduction="add")`` (see
-:class:`_ScatterAddRows`): the TorchScript ONNX exporter's own translation of ``index_add`` /
-``index_put(accumulate=True)`` is silently wrong when indices repeat (many tracks in one cell).
+The scatter uses ``scatter_add`` (ONNX ``ScatterElements(reduction="add")``) on purpose, because
+many tracks land in one cell (repeated indices): the TorchScript exporter translates
+``index_add``/``index_put(accumulate=True)`` silently wrong then, and ONNX Runtime's CPU
+``ScatterND(reduction="add")``, though ~10× faster, races between its threads and loses updates
+(measured with ORT 1.32 on 2 and 4 threads; bench/bench_conditioner.py shows it).
 """
 
 from __future__ import annotations
@@ -112,39 +114,15 @@ def observed_mask(uv: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
     return (vis > VISIBILITY_THRESHOLD) & inside
 
 
-class _ScatterAddRows(torch.autograd.Function):
-    """``rows.index_add(0, index[:, 0], updates)`` that exports as ONNX ``ScatterND(reduction="add")``.
-
-    The TorchScript exporter's own translations of ``index_add``/``index_put(accumulate=True)``
-    drop repeated indices silently; ``scatter_add`` exports exactly but as an element-wise
-    ``ScatterElements`` that is ~10× slower in ONNX Runtime than this row-wise ``ScatterND``
-    (bench/bench_conditioner.py). Repeated indices are summed in both eager and ONNX.
-
-    Args (of ``apply``): rows (R, K) initial values; index (M, 1) int64 row of each update;
-    updates (M, K). Returns (R, K).
-    """
-
-    @staticmethod
-    def forward(ctx, rows: torch.Tensor, index: torch.Tensor, updates: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(index)
-        return rows.index_add(0, index[:, 0], updates)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, torch.Tensor]:
-        (index,) = ctx.saved_tensors
-        return grad, None, grad.index_select(0, index[:, 0])
-
-    @staticmethod
-    def symbolic(g, rows, index, updates):
-        return g.op("ScatterND", rows, index, updates, reduction_s="add")
-
-
 def splat_mean(values: torch.Tensor, uv: torch.Tensor, observed: torch.Tensor, height: int,
                width: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Scatter track features into an H×W grid: mean over the observed tracks in each cell.
 
     Each track goes to the cell that contains its position (nearest cell in the
-    ``align_corners=False`` convention); many tracks may share a cell.
+    ``align_corners=False`` convention); many tracks may share a cell. Implemented with
+    ``scatter_add`` (ONNX ``ScatterElements(reduction="add")``), the one formulation found exact
+    with repeated indices both in the exporter and in multi-threaded ONNX Runtime (see the
+    module docstring).
 
     Args:
         values: (B, T, N, D) per-track features.
@@ -156,16 +134,14 @@ def splat_mean(values: torch.Tensor, uv: torch.Tensor, observed: torch.Tensor, h
         ``(mean, occupied)``: (B, T, H*W, D) mean feature per cell (0 in empty cells) and
         (B, T, H*W, 1) 1.0 where at least one observed track landed, else 0.0.
     """
-    batch, frames, num_tracks, dim = values.shape
+    batch, frames, _, dim = values.shape
     weight = observed.to(values.dtype)[..., None]  # (B, T, N, 1)
     col = torch.floor((uv[..., 0] + 1.0) * (0.5 * width)).clamp(0, width - 1)
     row = torch.floor((uv[..., 1] + 1.0) * (0.5 * height)).clamp(0, height - 1)
     cell = (row * width + col).long()  # (B, T, N), index into the frame's H*W cells
-    frame = torch.arange(batch * frames, device=values.device).reshape(batch, frames, 1) * (height * width)
-    index = (cell + frame).reshape(-1, 1)  # (B*T*N, 1), index into all B*T*H*W cells
-    payload = torch.cat([values * weight, weight], dim=-1).reshape(-1, dim + 1)  # weighted sum and count
-    sums = _ScatterAddRows.apply(payload.new_zeros(batch * frames * height * width, dim + 1), index, payload)
-    sums = sums.reshape(batch, frames, height * width, dim + 1)
+    payload = torch.cat([values * weight, weight], dim=-1)  # (B, T, N, D+1): weighted sum and count
+    index = cell[..., None].expand(-1, -1, -1, dim + 1)
+    sums = payload.new_zeros(batch, frames, height * width, dim + 1).scatter_add(2, index, payload)
     count = sums[..., dim:]
     return sums[..., :dim] / count.clamp(min=1.0), (count > 0).to(values.dtype)
 

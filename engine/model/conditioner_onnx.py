@@ -8,8 +8,8 @@ scatter stay float32, see :data:`FLOAT32_OPS`). The model's config, the precisio
 the opset are stored in the ONNX metadata (key :data:`CONFIG_METADATA_KEY`, JSON).
 
 Uses the TorchScript exporter (``dynamo=False``, proven here; its deprecation warning is
-silenced); the conditioner's scatter exports as ``ScatterND(reduction="add")``, exact with
-repeated indices (see ``engine.model.conditioner._ScatterAddRows``).
+silenced); the conditioner's scatter exports as ``ScatterElements(reduction="add")``, exact with
+repeated indices (see ``engine.model.conditioner.splat_mean``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ OUTPUT_NAMES = ("tokens_src", "tokens_tgt")
 PRECISIONS = ("fp32", "fp16")
 # Ops kept in float32 in an fp16 export: the track geometry (high-frequency Fourier features,
 # cell indices) and the per-cell sums/counts (float16 counts are exact only up to 2048).
-FLOAT32_OPS = ("Sin", "Cos", "Log", "Floor", "GridSample", "ScatterND")
+FLOAT32_OPS = ("Sin", "Cos", "Log", "Floor", "GridSample", "ScatterElements")
 # Sizes of the dummy inputs traced at export (any other sizes run, the axes are dynamic).
 _EXPORT_SIZES = {"B": 1, "T": 3, "N": 5, "H": 4, "W": 6}
 _DYNAMIC_AXES = {
