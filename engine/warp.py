@@ -113,19 +113,18 @@ def dense_offsets(uv_src: np.ndarray, uv_tgt: np.ndarray, depth_tgt: np.ndarray,
     return blurred[..., :2] / safe[..., None], blurred[..., 2] / safe, covered
 
 
-def _stretch(offset: np.ndarray) -> np.ndarray:
-    """(H, W) largest distance (target pixels) between a source pixel's and its neighbours' targets.
+def _overstretched(offset: np.ndarray) -> np.ndarray:
+    """(H, W) bool: a neighbour's target lands more than :data:`MAX_STRETCH` pixels from this pixel's.
 
     ``offset`` (H, W, 2): the map is ``p -> p + offset(p)``; central differences, so its Jacobian
     columns are ``(1, 0) + d offset / dx`` and ``(0, 1) + d offset / dy``.
     """
-    gx = np.zeros_like(offset)
-    gy = np.zeros_like(offset)
-    gx[:, 1:-1] = (offset[:, 2:] - offset[:, :-2]) / 2
-    gy[1:-1] = (offset[2:] - offset[:-2]) / 2
-    gx[..., 0] += 1.0
-    gy[..., 1] += 1.0
-    return np.sqrt(np.maximum((gx ** 2).sum(-1), (gy ** 2).sum(-1)))
+    ox, oy = offset[..., 0], offset[..., 1]
+    limit = MAX_STRETCH ** 2
+    out = np.zeros(ox.shape, bool)
+    out[:, 1:-1] = ((ox[:, 2:] - ox[:, :-2]) / 2 + 1) ** 2 + ((oy[:, 2:] - oy[:, :-2]) / 2) ** 2 > limit
+    out[1:-1] |= ((ox[2:] - ox[:-2]) / 2) ** 2 + ((oy[2:] - oy[:-2]) / 2 + 1) ** 2 > limit
+    return out
 
 
 def warp_frame(image: np.ndarray, uv_src: np.ndarray, uv_tgt: np.ndarray, depth_tgt: np.ndarray,
@@ -141,7 +140,7 @@ def warp_frame(image: np.ndarray, uv_src: np.ndarray, uv_tgt: np.ndarray, depth_
     if len(uv_src) < 3:
         return np.zeros((Ht, Wt, 3), np.uint8), np.ones((Ht, Wt), bool)
     offset, depth, covered = dense_offsets(uv_src, uv_tgt, depth_tgt, (W, H))
-    covered &= (depth > MIN_DEPTH) & (_stretch(offset) <= MAX_STRETCH)
+    covered &= (depth > MIN_DEPTH) & ~_overstretched(offset)
     ys, xs = np.nonzero(covered)
     x = xs + offset[ys, xs, 0]
     y = ys + offset[ys, xs, 1]
