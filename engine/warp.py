@@ -14,7 +14,7 @@ Per frame (all vectorised numpy/OpenCV, no per-pixel Python):
    z-buffer: bilinear weight × ``exp(-(z - zref) / (SOFT_Z * zref))``, ``zref`` the nearest depth
    landing on the target pixel, so the nearest surface wins and equal depths blend; colours are
    the normalised weighted sums.
-3. Holes: target pixels with bilinear coverage < :data:`MIN_SPLAT_WEIGHT` (disocclusions, outside
+3. Holes: target pixels with total weight < :data:`MIN_SPLAT_WEIGHT` (disocclusions, outside
    the tracked area, stretched more than ~2× between source pixels) are holes: black in the image
    and True in the mask.
 
@@ -41,7 +41,11 @@ SOFT_Z = 0.03
 """Soft z-buffer temperature, relative to the nearest depth (3 % of the distance)."""
 
 MIN_SPLAT_WEIGHT = 0.2
-"""Total bilinear splat weight (coverage) below which a target pixel is a hole."""
+"""Total splat weight below which a target pixel is a hole.
+
+The soft z weight of the nearest strong tap (bilinear ≥ :data:`ZREF_MIN_WEIGHT` > this) is 1, so
+the total is below it only where the bilinear coverage is.
+"""
 
 ZREF_MIN_WEIGHT = 0.25
 """Bilinear weight a tap needs to set its pixel's reference (nearest) depth in the soft z-buffer."""
@@ -58,11 +62,11 @@ MIN_DEPTH = 1e-3
 
 
 def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tuple[int, int],
-                    depth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    depth: np.ndarray | None = None) -> np.ndarray:
     """Bilinear splat of points (x, y) (N,), -1 < x < W, -1 < y < H, carrying ``values`` (C, N).
 
-    Returns per-pixel sums (H, W, C) and coverage (H, W), the sum of the bilinear weights. With
-    ``depth`` (N,) the sums use soft z-buffer weights: each tap's bilinear weight times
+    Returns per-pixel weighted sums (H, W, C) (splat ones for the total weight). With ``depth`` (N,)
+    the weights are soft z-buffer weights: each tap's bilinear weight times
     ``exp(-max(z / zref - 1, 0) / SOFT_Z)``, ``zref`` the nearest depth among the taps on that pixel
     with a bilinear weight ≥ :data:`ZREF_MIN_WEIGHT`. The grid is padded by one pixel on each side,
     so every tap is in bounds.
@@ -87,9 +91,7 @@ def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tupl
         wts = bilinear * np.exp(-np.maximum(ratio - 1.0, 0.0) / SOFT_Z)
     per_tap = wts.reshape(4, -1)
     sums = [np.bincount(idx, (per_tap * v).ravel(), n) for v in values]
-    sums = np.stack(sums, -1).astype(np.float32).reshape(H + 2, W + 2, len(values))[1:-1, 1:-1]
-    coverage = np.bincount(idx, bilinear, n).astype(np.float32).reshape(H + 2, W + 2)[1:-1, 1:-1]
-    return sums, coverage
+    return np.stack(sums, -1).astype(np.float32).reshape(H + 2, W + 2, len(values))[1:-1, 1:-1]
 
 
 def dense_offsets(uv_src: np.ndarray, uv_tgt: np.ndarray, depth_tgt: np.ndarray,
@@ -103,9 +105,9 @@ def dense_offsets(uv_src: np.ndarray, uv_tgt: np.ndarray, depth_tgt: np.ndarray,
     spacing = np.sqrt(W * H / max(n, 1))
     sigma = FLOW_SIGMA_SCALE * spacing
     offset = (uv_tgt - uv_src).astype(np.float32)
-    values = np.stack([offset[:, 0], offset[:, 1], depth_tgt.astype(np.float32)])
-    sums, coverage = _splat_bilinear(uv_src[:, 0], uv_src[:, 1], values, src_size)
-    blurred = cv2.GaussianBlur(np.dstack([sums, coverage]), (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    values = np.stack([offset[:, 0], offset[:, 1], depth_tgt.astype(np.float32), np.ones(n, np.float32)])
+    sums = _splat_bilinear(uv_src[:, 0], uv_src[:, 1], values, src_size)
+    blurred = cv2.GaussianBlur(sums, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
     weight = blurred[..., 3]
     # A unit density of tracks (one per spacing²) blurs to ~1/spacing² per pixel.
     covered = weight * spacing ** 2 >= MIN_COVERAGE
@@ -150,8 +152,8 @@ def warp_frame(image: np.ndarray, uv_src: np.ndarray, uv_tgt: np.ndarray, depth_
 
     colours = image[ys, xs].T.astype(np.float32)
     ones = np.ones((1, len(z)), np.float32)
-    sums, coverage = _splat_bilinear(x, y, np.concatenate([colours, ones]), (Wt, Ht), depth=z)
-    hole = coverage < MIN_SPLAT_WEIGHT
+    sums = _splat_bilinear(x, y, np.concatenate([colours, ones]), (Wt, Ht), depth=z)
+    hole = sums[..., 3] < MIN_SPLAT_WEIGHT
     out = sums[..., :3] / np.maximum(sums[..., 3:], 1e-12)
     out[hole] = 0
     return np.clip(out + 0.5, 0, 255).astype(np.uint8), hole
