@@ -1,16 +1,17 @@
 """The Blender half of ``t2v demo``: a scene for the shot, a keyframed new camera, its view in the sequencer.
 
 Run by the engine (``engine/cli/demo.py``) as ``python -m <package>.bridge.demo_scene SPEC.json`` with
-the bpy module. SPEC (JSON): ``footage`` (image-sequence folder), ``tracks`` (.npz), ``blend`` (the
-.blend to write), ``orbit_deg`` (orbit of the new camera around the track centre over the shot),
+the bpy module. SPEC (JSON): ``footage`` (image-sequence folder), ``lens_mm`` / ``sensor_mm`` (the
+shot's lens, as an artist knows it), ``blend`` (the .blend to write), ``orbit_deg`` (orbit of the new camera around the track centre over the shot),
 ``dolly_fraction`` (dolly in, as a fraction of the source camera's distance to the track centre),
 ``preview`` (bool: warp preview instead of the model), ``model`` (model folder, when not ``preview``).
 
-Like an artist would: the footage goes on sequencer channel 1 with the recovered source camera
-keyframed from the tracks, "Add Target Camera" rigs a new camera on it, the Orbit Right and Dolly In
-presets keyframe the move, Preview/Render New View adds the new view's strips, and the .blend is
-saved (first, so that renders land beside it in ``//track2view_renders``). The last stdout line is
-``RESULT_PREFIX`` + JSON: ``blend``, ``render`` (render folder), ``camera``.
+Like an artist would: the .blend is saved first (tracks and renders are kept beside it), then
+"Import Footage" and "Reconstruct Tracks" (with the lens) make the shot and its source camera, the
+footage also goes on sequencer channel 1, "Add Target Camera" rigs a new camera on the source
+camera, the Orbit Right and Dolly In presets keyframe the move, Preview/Render New View adds the
+new view's strips, and the .blend is saved again. The last stdout line is ``RESULT_PREFIX`` + JSON:
+``blend``, ``render`` (render folder), ``camera``, ``tracks``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from .. import register
 from ..engine.camera_moves import track_pivot
 from ..engine.geometry.camera import CameraTrack
 from ..engine.io.tracks import load_tracks
-from .camera import keyframe_camera_from_track
 from .vse import ROLE_KEY, image_sequence_strip, our_strips
 
 RESULT_PREFIX = "T2V_DEMO_RESULT "
@@ -36,26 +36,20 @@ def build_demo(spec: dict) -> dict:
     """Build, render and save the demo scene described by ``spec`` (see the module docstring)."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     register()
+    bpy.ops.wm.save_as_mainfile(filepath=spec["blend"])     # tracks and renders are kept beside it
+    footage = Path(spec["footage"])
+    _check(bpy.ops.track2view.import_footage(filepath=str(min(footage.glob("*.png")))))
     scene = bpy.context.scene
-    tracks = load_tracks(spec["tracks"])
-    scene.frame_start, scene.frame_end = 1, tracks.num_frames
-    scene.render.fps, scene.render.fps_base = round(tracks.fps), 1.0
-
-    source = bpy.data.objects.new("Source Camera", bpy.data.cameras.new("Source Camera"))
-    scene.collection.objects.link(source)
-    keyframe_camera_from_track(scene, source, CameraTrack(tracks.K, tracks.w2c, tracks.size, tracks.fps),
-                               scene.frame_start, set_resolution=True)
-    scene.camera = source
     settings = scene.track2view
-    settings.footage_path = spec["footage"]
-    settings.tracks_path = spec["tracks"]
-    settings.source_camera = source
-    image_sequence_strip(scene, "Footage", Path(spec["footage"]), 1, scene.frame_start)
-    bpy.ops.wm.save_as_mainfile(filepath=spec["blend"])
+    lens = settings.source_camera.data
+    lens.sensor_fit, lens.sensor_width, lens.lens = "AUTO", spec["sensor_mm"], spec["lens_mm"]
+    _check(bpy.ops.track2view.reconstruct_tracks(use_camera_lens=True))
+    image_sequence_strip(scene, "Footage", footage, 1, scene.frame_start)
 
     _check(bpy.ops.track2view.add_target_camera())
     target = settings.target_camera
     _check(bpy.ops.track2view.camera_move(move="ORBIT_RIGHT", amount=spec["orbit_deg"]))
+    tracks = load_tracks(bpy.path.abspath(settings.tracks_path))
     distance = float(np.linalg.norm(CameraTrack(tracks.K, tracks.w2c, tracks.size).centers[0]
                                     - track_pivot(tracks)))
     _check(bpy.ops.track2view.camera_move(move="DOLLY_IN", amount=spec["dolly_fraction"] * distance))
@@ -66,7 +60,8 @@ def build_demo(spec: dict) -> dict:
     bpy.ops.wm.save_mainfile()
     frames_strip = next(s for s in our_strips(scene, target.name) if s[ROLE_KEY] == "frames")
     render = Path(bpy.path.abspath(frames_strip.directory)).parent
-    return {"blend": spec["blend"], "render": str(render), "camera": target.name}
+    return {"blend": spec["blend"], "render": str(render), "camera": target.name,
+            "tracks": bpy.path.abspath(settings.tracks_path)}
 
 
 def _check(result: set) -> None:
