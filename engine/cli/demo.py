@@ -2,9 +2,10 @@
 
 Steps: render a synthetic shot with Blender/Cycles (`t2v synth`); in Blender, as an artist would,
 import it as footage, reconstruct its tracks and camera from the frames alone (given the lens),
-add a target camera that orbits the shot by --orbit degrees while dollying in,
-render its view into the sequencer (the geometric-warp preview until a trained default model
-exists; --model DIR renders with a model folder), save OUT/demo.blend, and write OUT/demo_side_by_side.png (source | new view | holes).
+add a target camera that orbits the shot by --orbit degrees while dollying in, render its view
+into the sequencer (the geometric-warp preview until a trained default model exists; --model DIR
+renders with a model folder), save OUT/demo.blend, and write OUT/demo_side_by_side.png (last
+frame: source | new view | holes).
 The synthetic shot is kept in OUT/demo_shot/ and the tracks in OUT/track2view/; later runs reuse them.
 """
 
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _side_by_side(source_dir: Path, render: Path, out: Path) -> Path:
-    """Middle frame: source | new view | hole mask, labelled, as one PNG (written atomically)."""
+    """Last frame (the whole move): source | new view | hole mask, labelled, as one PNG (atomic)."""
     import cv2
     import numpy as np
 
@@ -40,7 +41,7 @@ def _side_by_side(source_dir: Path, render: Path, out: Path) -> Path:
     source = read_frames(source_dir).frames
     new = read_frames(render / "frames").frames
     holes = read_frames(render / "holes").frames
-    i = len(new) // 2
+    i = len(new) - 1
     h = new.shape[1]
     panels = [cv2.resize(source[i], (round(source.shape[2] * h / source.shape[1]), h)), new[i], holes[i]]
     for panel, label in zip(panels, ("source", "new view", "holes"), strict=True):
