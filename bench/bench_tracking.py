@@ -35,6 +35,7 @@ from track2view.engine.synth import load_clip
 from track2view.engine.tracking.pipeline import TrackOptions, track_footage, write_outputs
 
 GOALS = {"static apd3d": 70.0, "dynamic apd3d": 45.0, "oa": 85.0, "static rot_err_deg (25 frames)": 2.0}
+KNOWN_FOCAL = False  # --known-focal: give the tracker the true focal length (isolates focal estimation)
 SPEED_SIZE = (854, 480)
 SPEED_FRAMES = 50
 SPEED_GOAL_S = 30.0
@@ -69,7 +70,8 @@ def score(rgb: Path, name: str, kind: str, gt_xyz: np.ndarray, gt_vis: np.ndarra
     gt_uv = gt_cam[..., :2] / np.maximum(gt_cam[..., 2:], 1e-9) * gt_K[:, None, [0, 1], [0, 1]] + gt_K[:, None, :2, 2]
     queries, seen = query_points(gt_uv, gt_vis)
     start = time.perf_counter()
-    tracks, report = track_footage(rgb, TrackOptions(max_points=max_points, queries=queries))
+    focal_px = float(gt_K[0, 0, 0]) if KNOWN_FOCAL else None
+    tracks, report = track_footage(rgb, TrackOptions(max_points=max_points, queries=queries, focal_px=focal_px))
     seconds = time.perf_counter() - start
     pred, pred_vis = predictions(tracks, np.asarray(report["query_index"]), gt_vis.shape[1], seen)
     focal = (gt_K[0, 0, 0], gt_K[0, 1, 1])
@@ -118,7 +120,8 @@ def accuracy(title: str, cases: list, max_points: int) -> None:
     if not cases:
         print(f"{title}: no clips")
         return
-    print(f"accuracy on {len(cases)} {title} (max {max_points} tracks, focal estimated)")
+    focal = "true focal given" if KNOWN_FOCAL else "focal estimated"
+    print(f"accuracy on {len(cases)} {title} (max {max_points} tracks, {focal})")
     print(f"  {'clip':24s} {'mode':8s} {'APD3D':>6s} {'3D-AJ':>6s} {'OA':>6s} {'movAPD':>6s} "
           f"{'RotErr°':>8s} {'TransErr':>8s} {'focal%':>6s} {'sec':>5s}")
     rows = []
@@ -187,7 +190,10 @@ def main() -> None:
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--toy", action="store_true", help="also score the ray-cast clips of tests/tracking_scene.py")
+    parser.add_argument("--known-focal", action="store_true", help="give the tracker the true focal length")
     args = parser.parse_args()
+    global KNOWN_FOCAL
+    KNOWN_FOCAL = args.known_focal
     if not args.skip_accuracy:
         cases = list(synth_cases(args.clips))
         if not cases:

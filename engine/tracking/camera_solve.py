@@ -50,6 +50,7 @@ KEYFRAME_SHARE = 0.5  # rotation-only poses: keep the reference frame while it s
 ROTATION_FOCAL_FOV_RANGE_DEG = (20.0, 100.0)  # focal search of a rotating camera: field of view range
 ROTATION_FOCAL_STEPS = 41
 ROTATION_FOCAL_MIN_CONTRAST = 1e-3  # per homography: less score contrast → too little rotation to tell
+FOCAL_TIE = 0.05  # focal candidates whose error is within this share of the best are a tie
 FOCAL_SEARCH_FRAMES = 12  # frames and points of each focal candidate's trial solve
 FOCAL_SEARCH_POINTS = 300
 
@@ -281,8 +282,11 @@ def _focal_trial(uv, vis, size, init_frame):
             scores[f] = sol.report["ba_median_error_px"] + 10.0 * len(sol.report["fallback_frames"])
     if not scores:
         return None, {}
-    best = min(scores, key=scores.get)
-    return best, {f"{k:.1f}": v for k, v in scores.items()}
+    # Candidates within FOCAL_TIE of the best fit equally well (e.g. a dolly shot barely constrains
+    # the focal length): take the middle one of them rather than an arbitrary end.
+    lowest = min(scores.values())
+    tied = sorted(f for f, e in scores.items() if e <= lowest * (1 + FOCAL_TIE))
+    return tied[len(tied) // 2], {f"{k:.1f}": v for k, v in scores.items()}
 
 
 def solve_camera(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], focal_px: float | None = None,

@@ -5,9 +5,10 @@ percentile over its frames) exceeds :func:`.geometry.outlier_threshold` moves in
 Static tracks with a wide enough ray angle keep their triangulated position in every frame.
 Moving tracks, and static ones too close to the camera path's line of sight to triangulate, are
 lifted frame by frame along their pixel ray at a depth taken from (in order of preference) the
-user depth sequence, or the static points around them in that frame (a low quantile of the k
-nearest, since moving things are usually in front of what is behind them) — so their depth is in
-the same scale as the static scene. Rotation-only cameras have no triangulation: depth comes from
+user depth sequence; for moving points, the static points just below their object in that frame (the
+ground it stands on, :func:`_contact_depth`); else the static points around them (median of the k
+nearest; for moving points a low quantile, since moving things are usually in front of what is
+behind them) — so their depth is in the same scale as the static scene. Rotation-only cameras have no triangulation: depth comes from
 the user depth or, without it, every point sits at :data:`NOMINAL_DEPTH` (said in the report).
 
 Scale: with user depth the scene is scaled to it (median ratio over static points); without,
@@ -33,10 +34,12 @@ from .geometry import (
 )
 
 DYNAMIC_PERCENTILE = 80  # a track's reprojection error: this percentile over its frames
-MIN_STATIC_ANGLE_DEG = 2.0  # triangulation angle a static point needs to keep its triangulated depth
+MIN_STATIC_ANGLE_DEG = 1.0  # triangulation angle a static point needs to keep its triangulated depth
 NOMINAL_DEPTH = 5.0  # scene units: median static depth without user depth (and the depth of rotation-only shots)
 NEIGHBOURS = 12  # static neighbours a lifted point takes its depth from
-NEIGHBOUR_DEPTH_QUANTILE = 0.3
+NEIGHBOUR_DEPTH_QUANTILE = 0.3  # moving points without a contact below them: near side of their neighbours
+CLUSTER_CELL_PX = 8  # grid that groups moving points into objects
+CONTACT_BAND = 0.05  # height of the band below an object searched for its ground, share of image height
 DEPTH_SMOOTH_FRAMES = 5  # temporal median window for per-frame lifted depth
 
 
@@ -57,8 +60,42 @@ def _unproject(uv, z, K, w2c):
     return np.einsum("tij,tnj->tni", c2w[:, :3, :3], cam) + c2w[:, None, :3, 3]
 
 
-def _neighbour_depth(uv, vis, ref_uv, ref_z, ref_vis, fallback: float) -> np.ndarray:
-    """(T, N) depth of each visible query from the static reference points seen in the same frame."""
+def _contact_depth(uv, vis, ref_uv, ref_z, ref_vis, height: float) -> np.ndarray:
+    """(T, N) depth of moving points from where their object meets the static scene below it.
+
+    In each frame the visible moving points are grouped into blobs (:data:`CLUSTER_CELL_PX` grid,
+    8-connected); a blob takes the median depth of the static points in the band just below its
+    lowest point and within its width (:data:`CONTACT_BAND`) — the ground it stands on. NaN where
+    no static point lies there.
+    """
+    from scipy.ndimage import label
+
+    out = np.full(vis.shape, np.nan)
+    band = CONTACT_BAND * height
+    for t in range(len(uv)):
+        q = np.nonzero(vis[t])[0]
+        r = np.nonzero(ref_vis[t])[0]
+        if len(q) == 0 or len(r) == 0:
+            continue
+        cells = np.floor(uv[t, q] / CLUSTER_CELL_PX).astype(int)
+        cells -= cells.min(0)
+        grid = np.zeros(cells.max(0)[::-1] + 1, bool)
+        grid[cells[:, 1], cells[:, 0]] = True
+        labels, count = label(grid, structure=np.ones((3, 3)))
+        blob = labels[cells[:, 1], cells[:, 0]]
+        ru, rv, rz = ref_uv[t, r, 0], ref_uv[t, r, 1], ref_z[t, r]
+        for b in range(1, count + 1):
+            members = q[blob == b]
+            u, v = uv[t, members, 0], uv[t, members, 1]
+            bottom = v.max()
+            below = (ru >= u.min()) & (ru <= u.max()) & (rv >= bottom) & (rv <= bottom + band)
+            if below.any():
+                out[t, members] = np.median(rz[below])
+    return out
+
+
+def _neighbour_depth(uv, vis, ref_uv, ref_z, ref_vis, fallback: float, quantile: float) -> np.ndarray:
+    """(T, N) depth of each visible query: a ``quantile`` of the k nearest static points' depths in that frame."""
     from scipy.spatial import cKDTree
 
     out = np.full(vis.shape, np.nan)
@@ -73,7 +110,7 @@ def _neighbour_depth(uv, vis, ref_uv, ref_z, ref_vis, fallback: float) -> np.nda
         k = min(NEIGHBOURS, len(r))
         _, nn = cKDTree(ref_uv[t, r]).query(uv[t, q], k=k)
         nn = np.asarray(nn).reshape(len(q), k)
-        out[t, q] = np.quantile(ref_z[t, r][nn], NEIGHBOUR_DEPTH_QUANTILE, axis=1)
+        out[t, q] = np.quantile(ref_z[t, r][nn], quantile, axis=1)
     return out
 
 
@@ -134,9 +171,12 @@ def lift_tracks(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, w2c: np.ndarray,
     if user_z is not None:
         z[:, lifted] = user_z[:, lifted]
     if ref_uv is not None:
-        need = vis & np.isnan(z) & lifted[None]
         fallback = float(np.nanmedian(z_static)) if np.isfinite(z_static).any() else NOMINAL_DEPTH
-        z = np.where(need, _neighbour_depth(uv, need, ref_uv, z_static, ref_vis, fallback), z)
+        moving = vis & np.isnan(z) & dynamic[None]
+        z = np.where(moving, _contact_depth(uv, moving, ref_uv, z_static, ref_vis, 2 * K[1, 2] + 1), z)
+        for group, quantile in ((dynamic, NEIGHBOUR_DEPTH_QUANTILE), (~dynamic, 0.5)):
+            need = vis & np.isnan(z) & lifted[None] & group[None]
+            z = np.where(need, _neighbour_depth(uv, need, ref_uv, z_static, ref_vis, fallback, quantile), z)
     z = np.where(vis & np.isnan(z), NOMINAL_DEPTH if user_z is None else np.nanmedian(user_z), z)
     z = _smooth_in_time(z, vis)
     per_frame = _unproject(uv, np.nan_to_num(z, nan=NOMINAL_DEPTH), K, w2c)
