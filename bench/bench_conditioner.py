@@ -5,10 +5,11 @@ Usage: .venv/bin/python bench/bench_conditioner.py [--frames 25] [--tracks 4096]
 Prints the median latency (ms) of the tiny default ``TrackConditioner`` (fp32, batch 1) in eager
 PyTorch and in ONNX Runtime with the CPU provider (session built by ``engine.runtime``), their
 ratio (goal: ONNX Runtime ≤ 0.7× eager), and the cost of three ways to sum track features into
-grid cells (eager and ORT): ``scatter_add`` (→ ONNX ScatterElements, what the conditioner uses),
-a one-hot matmul, and a row-wise ``index_add`` exported as ``ScatterND(reduction="add")`` —
-fastest, but ONNX Runtime's CPU kernel races between threads and loses updates to repeated
-cells (the error column is the largest over all timed runs).
+grid cells (eager and ORT): ``scatter_add`` (→ ONNX ScatterElements; the conditioner's eager
+path), sums over the tracks sorted by cell (float64 CumSum; the conditioner's ONNX graph), a
+one-hot matmul, and a row-wise ``index_add`` exported as ``ScatterND(reduction="add")`` — fast,
+but ONNX Runtime's CPU kernel races between threads and loses updates to repeated cells (the
+error column is the largest over all timed runs).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from track2view.engine.model.conditioner import TrackConditioner
+from track2view.engine.model.conditioner import TrackConditioner, _cell_sums_scatter, _cell_sums_sorted
 from track2view.engine.model.conditioner_onnx import export_conditioner_onnx
 from track2view.engine.runtime import create_session, intra_op_threads
 from track2view.engine.runtime.onnx_conditioner import OnnxTrackConditioner
@@ -68,8 +69,12 @@ def make_inputs(frames: int, tracks: int, grid: int, feature_dim: int) -> tuple[
 
 class _ScatterAdd(torch.nn.Module):
     def forward(self, payload, cell, num_cells: torch.Tensor):  # payload (F, N, K), cell (F, N)
-        out = payload.new_zeros(payload.shape[0], num_cells.shape[0], payload.shape[2])
-        return out.scatter_add(1, cell[..., None].expand(-1, -1, payload.shape[2]), payload)
+        return _cell_sums_scatter(payload, cell, num_cells.shape[0])
+
+
+class _Sorted(torch.nn.Module):
+    def forward(self, payload, cell, num_cells: torch.Tensor):
+        return _cell_sums_sorted(payload, cell, num_cells.shape[0])
 
 
 class _OneHot(torch.nn.Module):
@@ -106,8 +111,8 @@ def bench_scatter(frames: int, tracks: int, grid: int, dim: int, repeats: int, f
     num_cells = torch.zeros(grid * grid)  # carries the (dynamic) cell count as a shape
     reference = _ScatterAdd()(payload, cell, num_cells)
     print(f"scatter of {frames}x{tracks} tracks x {dim + 1} channels into {grid}x{grid} cells (ms):")
-    for name, module in (("scatter_add", _ScatterAdd()), ("one-hot matmul", _OneHot()),
-                         ("index_add->ScatterND", _ScatterND())):
+    for name, module in (("scatter_add", _ScatterAdd()), ("sorted + CumSum", _Sorted()),
+                         ("one-hot matmul", _OneHot()), ("index_add->ScatterND", _ScatterND())):
         path = folder / f"scatter_{name.split()[0].replace('->', '_')}.onnx"
         torch.onnx.export(module, (payload, cell, num_cells), str(path), input_names=["p", "c", "n"],
                           dynamo=False, opset_version=17)

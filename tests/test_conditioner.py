@@ -163,12 +163,15 @@ def test_occluded_frames_are_filled_from_visible_frames(model):
     assert src_occ[0, 0].any() and not src_occ[0, 1:].any()  # source grid: only where it is seen
 
 
-def test_export_scatters_with_scatter_elements_add(onnx_model):
-    """Guard against the known traps: the graph sums repeated cells with ScatterElements(add)
-    (not the exporter's index_add/index_put translation, not ORT's racy ScatterND(add))."""
+def test_export_sums_cells_over_sorted_tracks(onnx_model):
+    """Guard against the known traps: the graph sums repeated cells over the tracks sorted by cell
+    (TopK + CumSum) and scatters only the counts, with ScatterElements(add) (not the exporter's
+    index_add/index_put translation, not ONNX Runtime's racy ScatterND(add))."""
     import onnx
 
     nodes = onnx.load(onnx_model.path).graph.node
+    op_types = {n.op_type for n in nodes}
+    assert {"TopK", "CumSum"} <= op_types
     scatters = [n for n in nodes if n.op_type.startswith("Scatter") or n.op_type.startswith("Index")]
     assert len(scatters) == 2 and all(n.op_type == "ScatterElements" for n in scatters)
     for node in scatters:

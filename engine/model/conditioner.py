@@ -23,11 +23,13 @@ outside that view's frame: by rule it is invisible there (whatever ``vis`` says)
 camera-space z divided by the caller's normalisation (the median visible source depth), so it
 is unitless and ≈ 1 for a typical point.
 
-The scatter uses ``scatter_add`` (ONNX ``ScatterElements(reduction="add")``) on purpose, because
-many tracks land in one cell (repeated indices): the TorchScript exporter translates
-``index_add``/``index_put(accumulate=True)`` silently wrong then, and ONNX Runtime's CPU
-``ScatterND(reduction="add")``, though ~10× faster, races between its threads and loses updates
-(measured with ORT 1.32 on 2 and 4 threads; bench/bench_conditioner.py shows it).
+The scatter must stay exact when many tracks land in one cell (repeated indices): the
+TorchScript exporter translates ``index_add``/``index_put(accumulate=True)`` silently wrong
+then, and ONNX Runtime's CPU ``ScatterND(reduction="add")``, though fast, races between its
+threads and loses updates (measured with ORT 1.32 on 2 and 4 threads; bench/bench_conditioner.py
+shows it). Eager PyTorch uses ``scatter_add``; the ONNX graph sums per cell over the tracks
+sorted by cell (one single-channel ``ScatterElements`` for the counts, a float64 ``CumSum``),
+which is exact and ~3× faster in ONNX Runtime than a K-channel ``ScatterElements``.
 """
 
 from __future__ import annotations
@@ -114,15 +116,43 @@ def observed_mask(uv: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
     return (vis > VISIBILITY_THRESHOLD) & inside
 
 
+def _cell_sums_scatter(payload: torch.Tensor, cell: torch.Tensor, num_cells: int) -> torch.Tensor:
+    """Per-cell sums with ``scatter_add``: payload (F, N, K), cell (F, N) int64 → (F, num_cells, K)."""
+    index = cell[..., None].expand(-1, -1, payload.shape[-1])
+    return payload.new_zeros(payload.shape[0], num_cells, payload.shape[-1]).scatter_add(1, index, payload)
+
+
+def _cell_sums_sorted(payload: torch.Tensor, cell: torch.Tensor, num_cells: int) -> torch.Tensor:
+    """Per-cell sums as differences of a float64 running sum over the tracks sorted by cell.
+
+    Same result as :func:`_cell_sums_scatter` (up to float32 rounding) with one scatter of a
+    single channel (the track count per cell) instead of K channels: in ONNX Runtime the sort,
+    row gathers and ``CumSum`` are ~3× faster than the element-wise ``ScatterElements``.
+    """
+    frames, tracks, width = payload.shape
+    order = torch.argsort(cell, dim=1)  # (F, N): tracks sorted by cell
+    rows = (order + torch.arange(frames, device=cell.device)[:, None] * tracks).reshape(-1)
+    ordered = payload.reshape(frames * tracks, width)[rows].reshape(frames, tracks, width).double()
+    running = torch.cat([ordered.new_zeros(frames, 1, width), ordered.cumsum(dim=1)], dim=1)  # (F, N+1, K)
+    ones = torch.ones_like(cell, dtype=payload.dtype)
+    per_cell = payload.new_zeros(frames, num_cells).scatter_add(1, cell, ones)  # tracks per cell
+    end = per_cell.cumsum(dim=1).long()  # (F, cells): one past each cell's last sorted track
+    start = end - per_cell.long()
+    base = torch.arange(frames, device=cell.device)[:, None] * (tracks + 1)
+    running = running.reshape(frames * (tracks + 1), width)
+    sums = running[(end + base).reshape(-1)] - running[(start + base).reshape(-1)]
+    return sums.reshape(frames, num_cells, width).to(payload.dtype)
+
+
 def splat_mean(values: torch.Tensor, uv: torch.Tensor, observed: torch.Tensor, height: int,
                width: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Scatter track features into an H×W grid: mean over the observed tracks in each cell.
 
     Each track goes to the cell that contains its position (nearest cell in the
-    ``align_corners=False`` convention); many tracks may share a cell. Implemented with
-    ``scatter_add`` (ONNX ``ScatterElements(reduction="add")``), the one formulation found exact
-    with repeated indices both in the exporter and in multi-threaded ONNX Runtime (see the
-    module docstring).
+    ``align_corners=False`` convention); many tracks may share a cell. Eager PyTorch sums with
+    ``scatter_add``; the ONNX export traces :func:`_cell_sums_sorted` instead, which is exact
+    with repeated indices in multi-threaded ONNX Runtime and faster there (see the module
+    docstring). The parity tests check that both agree.
 
     Args:
         values: (B, T, N, D) per-track features.
@@ -134,16 +164,17 @@ def splat_mean(values: torch.Tensor, uv: torch.Tensor, observed: torch.Tensor, h
         ``(mean, occupied)``: (B, T, H*W, D) mean feature per cell (0 in empty cells) and
         (B, T, H*W, 1) 1.0 where at least one observed track landed, else 0.0.
     """
-    batch, frames, _, dim = values.shape
+    batch, frames, num_tracks, dim = values.shape
     weight = observed.to(values.dtype)[..., None]  # (B, T, N, 1)
     col = torch.floor((uv[..., 0] + 1.0) * (0.5 * width)).clamp(0, width - 1)
     row = torch.floor((uv[..., 1] + 1.0) * (0.5 * height)).clamp(0, height - 1)
-    cell = (row * width + col).long()  # (B, T, N), index into the frame's H*W cells
+    cell = (row * width + col).long().reshape(batch * frames, num_tracks)  # index into the frame's cells
     payload = torch.cat([values * weight, weight], dim=-1)  # (B, T, N, D+1): weighted sum and count
-    index = cell[..., None].expand(-1, -1, -1, dim + 1)
-    sums = payload.new_zeros(batch, frames, height * width, dim + 1).scatter_add(2, index, payload)
+    payload = payload.reshape(batch * frames, num_tracks, dim + 1)
+    cell_sums = _cell_sums_sorted if torch.onnx.is_in_onnx_export() else _cell_sums_scatter
+    sums = cell_sums(payload, cell, height * width).reshape(batch, frames, height * width, dim + 1)
     count = sums[..., dim:]
-    return sums[..., :dim] / count.clamp(min=1.0), (count > 0).to(values.dtype)
+    return sums[..., :dim] / count.clamp(min=1.0), (count > 0.5).to(values.dtype)
 
 
 class TrackTimeBlock(nn.Module):
