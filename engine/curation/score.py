@@ -2,11 +2,11 @@
 
 The true 3D point of a curated track is where its source pixel at the shared frame 0 hits the
 rendered source depth (``cam0/depth.npy``, nearest pixel), unprojected with the true source camera.
-Its motion comes from the nearest ground-truth point in 3D at frame 0 (within
-:data:`MATCH_RADIUS_PX` pixel footprints, else the track is *unmatched* and not scored): that GT
-point's position at frame t plus the frame-0 offset rotated with the rigid motion of its object
-(Kabsch fit over the object's GT points) — exact for static scenes and rigid objects, approximate
-on deforming ones. The true target position at frame t is that point projected with the true
+In a clip where no GT point moves, that point stays put. Otherwise its motion comes from the
+nearest ground-truth point in 3D at frame 0 (within :data:`MATCH_RADIUS_PX` pixel footprints, else
+the track is *unmatched* and not scored): that GT point's position at frame t plus the frame-0
+offset rotated with the rigid motion of its object (Kabsch fit over the object's GT points) —
+exact for rigid objects, approximate on deforming ones. The true target position at frame t is that point projected with the true
 target camera; it is *visible* by the clip's depth test (:func:`..synth.clip.depth_consistent`).
 
 - precision: share of curated pairs (track × target frame t ≥ 1 with ``vis_tgt``) whose target
@@ -84,6 +84,8 @@ def true_positions(tracks: Tracks, clip: SynthClip) -> tuple[np.ndarray, np.ndar
         footprint = z0[hit] / src.camera.K[0, 0, 0]
         matched[hit] = dist <= MATCH_RADIUS_PX * footprint
         j[hit] = seen[nn]
+    if gt.dynamic is None or not gt.dynamic.any():
+        matched = hit.copy()
     object_id = gt.object_id if gt.object_id is not None else np.zeros(gt.num_points, int)
     rotations = object_rotations(gt.xyz.astype(np.float64), object_id)
     X = np.full((T, N, 3), np.nan)
