@@ -325,7 +325,21 @@ def test_cli_export_onnx(model, tmp_path, capsys):
     assert "none does not exist" in capsys.readouterr().err and not (tmp_path / "x.onnx").exists()
 
 
-def test_onnx_file_that_is_not_a_conditioner(tmp_path):
+def test_onnx_file_that_is_not_a_conditioner(onnx_model, tmp_path):
+    import json
+
+    import onnx
+
+    graph = onnx.load(onnx_model.path)
+    meta = json.loads(graph.metadata_props[0].value)
+    graph.metadata_props[0].value = json.dumps(meta | {"export_version": 1})
+    onnx.save(graph, str(tmp_path / "stale.onnx"))
+    with pytest.raises(UserError, match="stale.onnx was exported by another version"):
+        OnnxTrackConditioner(tmp_path / "stale.onnx", "cpu")
+    del graph.metadata_props[:]
+    onnx.save(graph, str(tmp_path / "plain.onnx"))
+    with pytest.raises(UserError, match="plain.onnx is not a Track2View track conditioner"):
+        OnnxTrackConditioner(tmp_path / "plain.onnx", "cpu")
     (tmp_path / "bad.onnx").write_bytes(b"garbage")
     with pytest.raises(UserError, match="bad.onnx cannot be loaded"):
         OnnxTrackConditioner(tmp_path / "bad.onnx", "cpu")

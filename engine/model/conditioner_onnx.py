@@ -27,6 +27,9 @@ from ..io.atomic import atomic_file
 from .conditioner import CONDITIONER_INPUTS, TrackConditioner
 
 CONFIG_METADATA_KEY = "track2view.conditioner"
+# Version of the exported graph; bumped when the graph changes for the same weights (2: cell sums
+# over sorted tracks instead of the racy ScatterND). Readers refuse other versions.
+EXPORT_VERSION = 2
 OUTPUT_NAMES = ("tokens_src", "tokens_tgt")
 PRECISIONS = ("fp32", "fp16")
 # Ops kept in float32 in an fp16 export: the track geometry (high-frequency Fourier features,
@@ -91,7 +94,7 @@ def export_conditioner_onnx(model: TrackConditioner, path: str | os.PathLike, op
                                              op_block_list=DEFAULT_OP_BLOCK_LIST + list(FLOAT32_OPS))
             OnnxModel(graph).topological_sort()  # the converter appends its input casts at the end
         config = {k: v for k, v in model.config.items() if not k.startswith("_")}
-        meta = {"config": config, "precision": precision, "opset": opset}
+        meta = {"config": config, "precision": precision, "opset": opset, "export_version": EXPORT_VERSION}
         graph.metadata_props.add(key=CONFIG_METADATA_KEY, value=json.dumps(meta))
         onnx.checker.check_model(graph, full_check=True)
         onnx.save(graph, str(tmp))

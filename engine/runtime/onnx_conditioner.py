@@ -15,7 +15,7 @@ import torch
 
 from ..errors import UserError
 from ..model.conditioner import CONDITIONER_INPUTS, check_conditioner_inputs
-from ..model.conditioner_onnx import CONFIG_METADATA_KEY, OUTPUT_NAMES
+from ..model.conditioner_onnx import CONFIG_METADATA_KEY, EXPORT_VERSION, OUTPUT_NAMES
 from . import create_session
 
 
@@ -39,6 +39,10 @@ class OnnxTrackConditioner:
             raise UserError(f"ONNX model {self.path} is not a Track2View track conditioner "
                             f"(no '{CONFIG_METADATA_KEY}' metadata); export it with `t2v export-onnx`")
         meta = json.loads(meta)
+        if meta.get("export_version") != EXPORT_VERSION:
+            raise UserError(f"ONNX model {self.path} was exported by another version of Track2View "
+                            f"(export version {meta.get('export_version')}, expected {EXPORT_VERSION}); "
+                            f"re-export it with `t2v export-onnx`")
         self.config = meta["config"]
         self.precision = meta["precision"]
         self.providers = self.session.get_providers()
