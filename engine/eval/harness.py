@@ -145,6 +145,16 @@ def summarize(case_results: list[dict], methods: list[MethodSpec]) -> dict:
     return summary
 
 
+def _versions() -> dict[str, str]:
+    """Versions of what the numbers depend on."""
+    import cv2
+    import pycolmap
+
+    from .. import __version__
+
+    return {"track2view": __version__, "pycolmap": pycolmap.__version__, "opencv": cv2.__version__}
+
+
 def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[EvalCase] | None = None) -> dict:
     """Run the evaluation of ``config`` and write the output folder; returns the results document.
 
@@ -202,7 +212,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[E
             case_results.append(row)
         say(0.99, "writing the report")
         results = {
-            "config": config.to_json() | {"cases": [c.name for c in cases]},
+            "config": config.to_json() | {"cases": [c.name for c in cases], "versions": _versions()},
             "methods": {m.name: ({"status": "missing", "reason": m.missing} if m.missing
                                  else {"status": "ok", "model": None if m.model is None else str(m.model)})
                         for m in specs},
