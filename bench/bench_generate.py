@@ -4,13 +4,14 @@ The tiny default configuration (``engine/model/configs.py`` TINY) with RANDOM we
 not depend on the weights), saved to a temporary model folder and loaded the way ``t2v generate``
 does (ONNX Runtime conditioner, exported on save), on the analytic two-plane shot of the tests:
 256×256, 25 frames, 20 000 tracks, a 15° orbit as the target camera, 20 steps, 2 torch threads.
-Prints wall and CPU time of the pipeline call split into denoising and the rest (encode, conditioner, decode).
+Prints wall and CPU time (and the machine's load average) of the pipeline call split into denoising and the rest (encode, conditioner, decode).
 Run: ``.venv/bin/python -m bench.bench_generate [--frames 25] [--size 256] [--steps 20] [--threads 2]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
@@ -63,6 +64,8 @@ def main() -> None:
     print(f"  denoising ≈ {per_step:.2f} s/step × {args.steps} = {per_step * args.steps:.1f} s; "
           f"encode + conditioner + decode ≈ {wall - per_step * args.steps:.1f} s")
     print(f"  peak RSS {rss:.0f} MB")
+    print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: on a busy machine wall time is "
+          f"inflated; CPU time / threads = {cpu / args.threads:.1f} s is the wall time with the cores to itself")
 
 
 if __name__ == "__main__":
