@@ -65,7 +65,8 @@ def main() -> None:
           f"encode + conditioner + decode ≈ {wall - per_step * args.steps:.1f} s")
     print(f"  peak RSS {rss:.0f} MB")
     print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: on a busy machine wall time is "
-          f"inflated; CPU time / threads = {cpu / args.threads:.1f} s is the wall time with the cores to itself")
+          f"inflated; CPU time / threads = {cpu / args.threads:.1f} s ≈ the wall time with the cores to itself "
+          f"(if both threads stay busy)")
 
 
 if __name__ == "__main__":
