@@ -50,7 +50,8 @@ KEYFRAME_SHARE = 0.5  # rotation-only poses: keep the reference frame while it s
 ROTATION_FOCAL_FOV_RANGE_DEG = (20.0, 100.0)  # focal search of a rotating camera: field of view range
 ROTATION_FOCAL_STEPS = 41
 ROTATION_FOCAL_MIN_CONTRAST = 1e-3  # per homography: less score contrast → too little rotation to tell
-FOCAL_TIE = 0.05  # focal candidates whose error is within this share of the best are a tie
+FOCAL_TIE = 0.15  # focal candidates whose error is within this share of the best are a tie
+FOCAL_WEAK_TIES = 3  # this many tied candidates: the focal length is not refined further
 FOCAL_SEARCH_FRAMES = 12  # frames and points of each focal candidate's trial solve
 FOCAL_SEARCH_POINTS = 300
 
@@ -281,12 +282,12 @@ def _focal_trial(uv, vis, size, init_frame):
         if sol is not None:
             scores[f] = sol.report["ba_median_error_px"] + 10.0 * len(sol.report["fallback_frames"])
     if not scores:
-        return None, {}
+        return None, 0, {}
     # Candidates within FOCAL_TIE of the best fit equally well (e.g. a dolly shot barely constrains
     # the focal length): take the middle one of them rather than an arbitrary end.
     lowest = min(scores.values())
     tied = sorted(f for f, e in scores.items() if e <= lowest * (1 + FOCAL_TIE))
-    return tied[len(tied) // 2], {f"{k:.1f}": v for k, v in scores.items()}
+    return tied[len(tied) // 2], len(tied), {f"{k:.1f}": v for k, v in scores.items()}
 
 
 def solve_camera(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], focal_px: float | None = None,
@@ -300,17 +301,22 @@ def solve_camera(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], focal_p
     if parallax.max() >= MIN_PARALLAX_PX:
         enough = np.nonzero(parallax >= INIT_PARALLAX_PX)[0]
         init = int(enough[0]) if len(enough) else int(parallax.argmax())
+        source, refine = "given", False
         if not given:
             say(0.1, "estimating the focal length")
-            f, scores = _focal_trial(uv, vis, size, init)
+            f, tied, scores = _focal_trial(uv, vis, size, init)
             report["focal_candidates_error_px"] = scores
             if f is not None:
                 K = intrinsics(f, size)
+            # A flat error curve (e.g. a dolly shot): the motion does not tell the focal length;
+            # keep the middle candidate instead of letting bundle adjustment drift.
+            refine = f is not None and tied < FOCAL_WEAK_TIES
+            source = "estimated" if refine else "weakly constrained: middle of equally good candidates"
         say(0.4, "registering frames")
-        sol = solve_incremental(uv, vis, K, init, refine_focal=not given)
+        sol = solve_incremental(uv, vis, K, init, refine_focal=refine)
         if sol is not None:
             sol.report = {**report, **sol.report,
-                          "focal_source": "given" if given else "estimated",
+                          "focal_source": source,
                           "focal_px": round(float(sol.K[0, 0]), 2)}
             return sol
         report["note"] = "two-view initialisation failed; fell back to rotation-only poses"

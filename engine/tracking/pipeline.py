@@ -129,7 +129,10 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
 
     # 3. Camera.
     say(0.4, "solving the camera")
-    camera = solve_camera(flow.uv, flow.vis, (w, h), None if focal_full is None else focal_full / sx,
+    own = np.ones(flow.num_points, bool)  # the camera comes from the tracker's own points, not from queries
+    if flow.query_index is not None:
+        own[flow.query_index] = False
+    camera = solve_camera(flow.uv[:, own], flow.vis[:, own], (w, h), None if focal_full is None else focal_full / sx,
                           lambda f, m: say(0.4 + 0.4 * f, m))
     lap("poses")
 
