@@ -5,8 +5,9 @@ Dataset folder (``t2v curate --out DIR``)::
     DIR/index.json              {"format": 1, "samples": [{"id", "frames", "size", "pairs", "source",
                                  "target"}, ...]} — rebuilt from the sample folders after every run
     DIR/<sample_id>/            one source → target view pair; exists only once complete
-      frames.npz                "source" and "target": (T, H, W, 3) uint8 RGB, compressed (one zlib
-                                read per sample, no image decoding)
+      frames.npz                "source" and "target": (T, H, W, 3) uint8 RGB, stored uncompressed:
+                                rendered frames barely compress (8.0 vs 9.8 MB at 2x25x256x256)
+                                and load ~8x faster without zlib or image decoding
       tracks.npz                paired tracks (:mod:`..io.tracks`), N kept points: xyz (T, N, 3), K,
                                 w2c of the source view; uv/vis/conf source view; uv_tgt/vis_tgt target
                                 view; depth_src/depth_tgt camera-space z; rgb; dynamic; size; fps
@@ -91,7 +92,7 @@ def write_sample(pair: CuratedPair, folder: str | os.PathLike) -> Path:
         "counts": pair.counts, "thresholds": THRESHOLDS, "tracker": pair.report,
     }
     with atomic_dir(folder) as tmp:
-        np.savez_compressed(tmp / FRAMES_FILE, source=pair.source.frames, target=pair.target.frames)
+        np.savez(tmp / FRAMES_FILE, source=pair.source.frames, target=pair.target.frames)
         save_tracks(pair.tracks, tmp / TRACKS_FILE)
         save_camera_json(pair.target_camera, tmp / TARGET_CAMERA_FILE)
         for view, name in zip((pair.source, pair.target), INPUT_CAMERA_FILES, strict=True):
