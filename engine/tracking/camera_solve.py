@@ -43,7 +43,8 @@ MIN_COMMON_TRACKS = 30  # tracks two frames must share for initialisation / a ho
 RANSAC_PX = 1.5  # inlier threshold of essential-matrix, homography and PnP RANSAC, pixels
 TRIANGULATE_PX = 3.0  # largest reprojection error of a newly triangulated point, pixels
 MIN_RAY_ANGLE_DEG = 1.0  # smallest triangulation angle of a point used for registration
-MIN_PNP_POINTS = 12  # fewer 2D-3D matches: the frame keeps its neighbour's pose
+MIN_PNP_POINTS = 12
+MAX_PNP_POINTS = 800  # 2D-3D matches PnP uses (evenly spaced subset), for speed  # fewer 2D-3D matches: the frame keeps its neighbour's pose
 BA_MAX_POINTS = 1500  # points in the global bundle adjustment (longest tracks, spread out)
 BA_ROUNDS = 2  # bundle adjustments, each after dropping points that do not fit the last one
 KEYFRAME_SHARE = 0.5  # rotation-only poses: keep the reference frame while it shares this share of tracks
@@ -118,9 +119,10 @@ def _good_points(X, uv, vis, K, w2c):
 
 
 def _register(cv2, X, known, uv_t, vis_t, K, guess):
-    use = known & vis_t
-    if use.sum() < MIN_PNP_POINTS:
+    use = np.nonzero(known & vis_t)[0]
+    if len(use) < MIN_PNP_POINTS:
         return None
+    use = use[np.linspace(0, len(use) - 1, min(len(use), MAX_PNP_POINTS)).astype(int)]
     rvec, _ = cv2.Rodrigues(guess[:3, :3])
     tvec = guess[:3, 3].reshape(3, 1).copy()
     ok, rvec, tvec, inl = cv2.solvePnPRansac(X[use], uv_t[use], K, None, rvec, tvec, True,

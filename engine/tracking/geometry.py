@@ -86,7 +86,7 @@ def reprojection_errors(X: np.ndarray, uv: np.ndarray, vis: np.ndarray, K: np.nd
 
 def ray_angles(X: np.ndarray, vis: np.ndarray, w2c: np.ndarray) -> np.ndarray:
     """(N,) largest angle in degrees between the ray of a point's first view and its other views."""
-    centres = np.linalg.inv(w2c)[:, :3, 3]  # (T, 3)
+    centres = -np.einsum("tji,tj->ti", w2c[:, :3, :3], w2c[:, :3, 3])  # (T, 3) = -Rᵀ t
     d = X[None] - centres[:, None]  # (T, N, 3)
     d /= np.linalg.norm(d, axis=-1, keepdims=True) + 1e-12
     first = vis.argmax(0)
