@@ -13,7 +13,7 @@ for the engine; other types raise :class:`UserError`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import bpy
 import numpy as np
@@ -84,23 +84,33 @@ def camera_track_from_blender(scene: bpy.types.Scene, camera_obj: bpy.types.Obje
     scene's current frame is restored afterwards. Returns a :class:`CameraTrack` with K
     (T, 3, 3) pixels, w2c (T, 4, 4) OpenCV axes, size = the render size, fps from the scene.
     """
-    if camera_obj is None or camera_obj.type != "CAMERA":
-        name = getattr(camera_obj, "name", None)
-        raise UserError(f"'{name}' is not a camera object; pick a camera (Object properties → type Camera)")
+    return camera_tracks_from_blender(scene, [camera_obj], frames)[0]
+
+
+def camera_tracks_from_blender(scene: bpy.types.Scene, camera_objs: Sequence[bpy.types.Object],
+                               frames: Iterable[int] | None = None) -> list[CameraTrack]:
+    """:func:`camera_track_from_blender` for several cameras, evaluating each frame only once."""
+    for camera_obj in camera_objs:
+        if camera_obj is None or camera_obj.type != "CAMERA":
+            name = getattr(camera_obj, "name", None)
+            raise UserError(f"'{name}' is not a camera object; pick a camera (Object properties → type Camera)")
     frames = list(range(scene.frame_start, scene.frame_end + 1) if frames is None else frames)
     if not frames:
         raise UserError("no frames to read the camera at: the frame range is empty")
     current = (scene.frame_current, scene.frame_subframe)
-    Ks, w2cs = [], []
+    Ks = [[] for _ in camera_objs]
+    w2cs = [[] for _ in camera_objs]
     try:
         for frame in frames:
             scene.frame_set(int(frame))
-            Ks.append(intrinsics_from_blender(scene, camera_obj.data))
-            w2cs.append(w2c_from_matrix_world(camera_obj.matrix_world))
+            for i, camera_obj in enumerate(camera_objs):
+                Ks[i].append(intrinsics_from_blender(scene, camera_obj.data))
+                w2cs[i].append(w2c_from_matrix_world(camera_obj.matrix_world))
     finally:
         scene.frame_set(current[0], subframe=current[1])
     fps = scene.render.fps / scene.render.fps_base
-    return CameraTrack(K=np.stack(Ks), w2c=np.stack(w2cs), size=render_size(scene), fps=fps)
+    return [CameraTrack(K=np.stack(K), w2c=np.stack(w2c), size=render_size(scene), fps=fps)
+            for K, w2c in zip(Ks, w2cs, strict=True)]
 
 
 def _check_expressible(cam: CameraTrack) -> float:

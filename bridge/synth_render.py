@@ -33,7 +33,7 @@ import numpy as np
 
 from ..engine.geometry.camera import CameraTrack, project_points
 from ..engine.synth.presets import SynthSpec
-from .camera import camera_track_from_blender
+from .camera import camera_tracks_from_blender
 from .compat import set_output_format
 from .synth_scene import SynthScene, build_scene
 
@@ -101,10 +101,10 @@ class SurfacePoints:
         return xyz
 
 
-def _pixel_rays(cam: CameraTrack, t: int, uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Camera centre (3,) and unit world directions (n, 3) through pixels ``uv`` (n, 2) at frame t."""
-    rays = np.concatenate([uv, np.ones((len(uv), 1))], 1) @ np.linalg.inv(cam.K[t]).T
-    c2w = np.linalg.inv(cam.w2c[t])
+def _pixel_rays(K_inv: np.ndarray, c2w: np.ndarray, uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Camera centre (3,) and unit world directions (n, 3) through pixels ``uv`` (n, 2) of a camera
+    with inverse intrinsics ``K_inv`` (3, 3) and camera-to-world ``c2w`` (4, 4), OpenCV axes."""
+    rays = np.concatenate([uv, np.ones((len(uv), 1))], 1) @ K_inv.T
     dirs = rays @ c2w[:3, :3].T
     return c2w[:3, 3], dirs / np.linalg.norm(dirs, axis=1, keepdims=True)
 
@@ -121,12 +121,13 @@ def _background_points(scene, synth: SynthScene, cams: list[CameraTrack], count:
         scene.frame_set(t)
         depsgraph = bpy.context.evaluated_depsgraph_get()
         w, h = cams[k].size
+        K_inv, c2w = np.linalg.inv(cams[k].K[t]), np.linalg.inv(cams[k].w2c[t])
         found = 0
         for _ in range(quota * RAYS_PER_BACKGROUND_POINT):
             if found == quota:
                 break
             uv = rng.uniform([-0.5, -0.5], [w - 0.5, h - 0.5], (1, 2))
-            origin, direction = _pixel_rays(cams[k], t, uv)
+            origin, direction = _pixel_rays(K_inv, c2w, uv)
             hit, location, _, _, obj, _ = scene.ray_cast(depsgraph, origin.tolist(), direction[0].tolist())
             if hit and obj.name in names:
                 points.append(tuple(location))
@@ -205,7 +206,7 @@ def render_views(scene, synth: SynthScene, out: Path, spec: SynthSpec) -> None:
 
 def ground_truth(scene, synth: SynthScene, spec: SynthSpec) -> dict[str, np.ndarray]:
     """World xyz of the N points per frame, object ids, cameras and ray-cast visibility."""
-    cams = [camera_track_from_blender(scene, obj, range(spec.frames)) for obj in synth.cameras]
+    cams = camera_tracks_from_blender(scene, synth.cameras, range(spec.frames))
     rng = np.random.default_rng([spec.seed, POINT_STREAM])
     scene.frame_set(0)
     n_objects = int(round(spec.points * OBJECT_POINT_SHARE))
