@@ -57,7 +57,7 @@ def test_moving_camera_is_tracked_within_tolerance(moving_clip, tmp_path):
     tracks = load_tracks(out)  # round trip through the tracks file
     report = json.loads(report_path(out).read_text())
     assert result["tracks"] == str(out) and report["camera_mode"] == "parallax"
-    assert report["focal_source"] == "estimated"
+    assert report["focal_source"].startswith(("estimated", "weakly constrained"))  # not given, not the default
     assert abs(tracks.K[0, 0, 0] - K[0, 0]) / K[0, 0] < 0.1
     assert tracks.num_frames == 12 and tracks.num_points > 1000 and tracks.size == SIZE
     assert set(report["timings_s"]) == {"read", "flow", "poses", "3d", "write"}

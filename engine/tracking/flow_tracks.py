@@ -23,6 +23,8 @@ MIN_TRACK_FRAMES = 3  # shorter tracks are dropped
 LIVE_SHARE = 0.5  # share of the point budget seeded in the first frame; the rest re-seeds
 LK_WINDOW = 11  # Lucas–Kanade window (pixels) refining each flow step
 LK_MAX_SHIFT_PX = 2.0  # larger LK corrections are not trusted: keep the flow's position
+PREFILTER_SIGMA_PX = 1.0  # Gaussian blur before flow: pixel noise (worst: a noise pattern fixed to the
+                          # screen, as renders without an animated seed have) otherwise pulls flow to zero
 DIS_PRESET = "fast"  # 'ultrafast' | 'fast' | 'medium'
 
 
@@ -115,7 +117,7 @@ def track_flow(frames: np.ndarray, max_points: int, progress: Callable[[float, s
     T, h, w = frames.shape[:3]
     cell = max(4, int(np.sqrt(h * w / max(1, max_points * LIVE_SHARE))))
     grid = (h // cell, w // cell)
-    greys = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    greys = [cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (0, 0), PREFILTER_SIGMA_PX) for f in frames]
     dis = _dis(cv2)
     queries = np.zeros((0, 3)) if queries is None else np.asarray(queries, np.float64).reshape(-1, 3)
     capacity = max_points + len(queries)
