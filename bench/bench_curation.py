@@ -10,7 +10,7 @@ reused) and scored with :mod:`track2view.engine.curation.score`. Goal: ≥ 90 % 
 within 4 px at ≥ 30 % recall.
 
 Run: ``.venv/bin/python -m bench.bench_curation [--clips data/curation/bench] [--render 2]
-[--out data/curation/bench_curated] [--max-points 16000]``; results also go to OUT/bench_results.json.
+[--out data/curation/bench_curated] [--max-points 40000]``; results also go to OUT/bench_results.json.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 PATCH_SIDE = 7  # pixels
-MIN_STEP_NCC = 0.5
+MIN_STEP_NCC = 0.8  # bench: 0.5 → 0.8 lifts precision within 4 px by ~1.5 points for ~8 % fewer pairs
 MIN_PATCH_STD = 2.0  # grey levels (0-255)
 REMAP_ROWS = 16384
 

@@ -32,7 +32,7 @@ from .filters import count_reasons, reject_reasons
 from .junction import Halves, join_frames, split_tracks
 from .views import View, match_views
 
-DEFAULT_MAX_POINTS = 16000  # tracker budget over the joined clip; more tracks survive to the shared frame
+DEFAULT_MAX_POINTS = 40000  # tracker seeds over the joined clip: enough that re-seeding lasts past the shared frame
 FOCAL_TOLERANCE = 1e-3  # relative focal difference between views still counted as the same lens
 
 
