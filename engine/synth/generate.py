@@ -3,7 +3,9 @@
 The engine never imports bpy: :func:`generate_clip` runs ``python -m <package>.bridge.synth_render``
 with the same interpreter (which must have the ``bpy`` module, ``pip install track2view[blender]``),
 then finishes the clip with :func:`.clip.finish_clip`. A clip folder exists only once complete
-(:func:`..io.atomic.atomic_dir`), which is what makes ``train`` runs resumable.
+(:func:`..io.atomic.atomic_dir`), which is what makes ``train`` runs resumable. A run killed
+hard (SIGKILL, SIGTERM) may leave hidden ``.<clip>.partial.*`` folders: they never count as
+clips and can be deleted once no run writes into that folder.
 """
 
 from __future__ import annotations
