@@ -1,8 +1,8 @@
 """Find or make the ONNX export of a conditioner, keyed by a hash of its weights.
 
 An export is named ``conditioner-<hash>.onnx`` where ``<hash>`` is the first
-:data:`HASH_CHARS` hex digits of the SHA-256 of the conditioner's config and weights, so an
-export can never be used with other weights. Looked up first next to the weights
+:data:`HASH_CHARS` hex digits of the SHA-256 of the export format version, the conditioner's config and its
+weights, so an export can never be used with other weights or an outdated graph. Looked up first next to the weights
 (``<model>/conditioner/``, written by ``Track2ViewPipeline.save_pretrained``), then in the cache
 folder (``<cache>/onnx/``, written on first use).
 """
@@ -18,7 +18,7 @@ import torch
 
 from ..runtime.onnx_conditioner import OnnxTrackConditioner
 from .conditioner import TrackConditioner
-from .conditioner_onnx import export_conditioner_onnx
+from .conditioner_onnx import EXPORT_VERSION, export_conditioner_onnx
 
 HASH_CHARS = 16
 CACHE_ENV = "TRACK2VIEW_CACHE"
@@ -30,9 +30,10 @@ def default_cache_dir() -> Path:
 
 
 def conditioner_hash(conditioner: TrackConditioner) -> str:
-    """Hex SHA-256 (first :data:`HASH_CHARS` digits) of the conditioner's config and float32 weights."""
+    """Hex SHA-256 (first :data:`HASH_CHARS` digits) of the export version, config and float32 weights."""
     config = {k: v for k, v in conditioner.config.items() if not k.startswith("_")}  # not load metadata
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
+    digest = hashlib.sha256(f"export-v{EXPORT_VERSION}".encode())
+    digest.update(json.dumps(config, sort_keys=True, default=str).encode())
     for name, value in sorted(conditioner.state_dict().items()):
         digest.update(name.encode())
         digest.update(value.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
