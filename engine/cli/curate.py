@@ -79,9 +79,12 @@ def run(args: argparse.Namespace) -> int:
         bar.update(1)
         bar.write(f"{job_id}: {status}")
 
+    def step(fraction: float, message: str) -> None:
+        bar.set_postfix_str(f"{message} ({fraction:.0%})")
+
     try:
         summary = curate_jobs(jobs, args.out, CurateOptions(max_points=args.max_points, resample=args.resample),
-                              overwrite=args.overwrite, progress=progress)
+                              overwrite=args.overwrite, progress=progress, step=step)
     finally:
         bar.close()
     for job_id, counts in summary.counts.items():

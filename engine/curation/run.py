@@ -100,11 +100,12 @@ def synth_jobs(root: str | os.PathLike) -> tuple[list[PairJob], list[Path]]:
 
 
 def curate_jobs(jobs: list[PairJob], out: str | os.PathLike, options: CurateOptions | None = None,
-                overwrite: bool = False,
-                progress: Callable[[int, int, str, str], None] | None = None) -> RunSummary:
+                overwrite: bool = False, progress: Callable[[int, int, str, str], None] | None = None,
+                step: Callable[[float, str], None] | None = None) -> RunSummary:
     """Curate ``jobs`` into dataset folder ``out`` (layout: :mod:`.samples`).
 
-    ``progress(i, n, id, status)`` after each job, status 'written', 'skipped' or 'empty: …'.
+    ``progress(i, n, id, status)`` after each job, status 'written', 'skipped' or 'empty: …';
+    ``step(fraction, message)`` within a job (the tracker's progress).
     Bad input (unreadable views, mismatched views) raises :class:`UserError` naming the pair;
     samples finished before it stay.
     """
@@ -121,7 +122,7 @@ def curate_jobs(jobs: list[PairJob], out: str | os.PathLike, options: CurateOpti
             source = load_view(job.source, job.source_camera)
             target = load_view(job.target, job.target_camera)
             try:
-                pair = curate_pair(source, target, options)
+                pair = curate_pair(source, target, options, step)
             except UserError as exc:
                 raise UserError(f"{job.id}: {exc}") from exc
             if pair.counts["kept"] == 0:

@@ -37,6 +37,7 @@ from ..errors import UserError
 from ..geometry.camera import CameraTrack, load_camera_json, save_camera_json
 from ..io.atomic import atomic_dir, atomic_file
 from ..io.tracks import Tracks, load_tracks, save_tracks
+from .appearance import MIN_STEP_NCC
 from .filters import THRESHOLDS
 from .pair import CuratedPair
 
@@ -89,7 +90,8 @@ def write_sample(pair: CuratedPair, folder: str | os.PathLike) -> Path:
         "format": SAMPLE_FORMAT, "id": folder.name,
         "source": str(pair.source.path), "target": str(pair.target.path),
         "frames": pair.tracks.num_frames, "size": list(pair.tracks.size), "fps": pair.tracks.fps,
-        "counts": pair.counts, "thresholds": THRESHOLDS, "tracker": pair.report,
+        "counts": pair.counts, "thresholds": THRESHOLDS | {"MIN_STEP_NCC": MIN_STEP_NCC},
+        "tracker": pair.report,
     }
     with atomic_dir(folder) as tmp:
         np.savez(tmp / FRAMES_FILE, source=pair.source.frames, target=pair.target.frames)
