@@ -44,7 +44,12 @@ def _no_progress(fraction: float, message: str) -> None:
     pass
 
 
-def _select_camera(camera: CameraTrack, count: int) -> CameraTrack:
+def camera_for_frames(camera: CameraTrack, count: int) -> CameraTrack:
+    """``camera`` over exactly ``count`` frames: a static camera is repeated, a longer one is cut.
+
+    Raises:
+        UserError: an animated camera with fewer than ``count`` frames.
+    """
     if camera.num_frames == 1:
         return CameraTrack(K=camera.K[0], w2c=np.broadcast_to(camera.w2c[0], (count, 4, 4)),
                            size=camera.size, fps=camera.fps)
@@ -100,11 +105,14 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
 
     target = load_camera_json(camera)
     if not preview:
+        from .model.model_folder import default_model_folder
+
+        model = model or (str(default_model_folder()) if default_model_folder() else None)
         _check_model(model)
     progress(0.0, "reading footage")
     video, source_tracks = _load_inputs(str(footage), str(tracks), frames)
     out = check_writable_target(out, overwrite)
-    target = _select_camera(target, video.num_frames)
+    target = camera_for_frames(target, video.num_frames)
     progress(0.1, "pairing tracks")
     paired = pair_tracks(source_tracks, target)
 

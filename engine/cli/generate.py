@@ -42,12 +42,12 @@ def run(args: argparse.Namespace) -> int:
     from ..io.atomic import check_writable_target
     from ..io.tracks import load_tracks
     from ..io.video import read_frames, write_frames
-    from ..render import _select_camera
+    from ..render import camera_for_frames
 
     out = check_writable_target(args.out, args.overwrite)
     footage = read_frames(args.footage)
     tracks = load_tracks(args.tracks)
-    camera = _select_camera(load_camera_json(args.camera), len(footage.frames))
+    camera = camera_for_frames(load_camera_json(args.camera), len(footage.frames))
     with tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {desc}") as bar:
         def progress(fraction: float, message: str) -> None:
             bar.update(round(fraction * 100) - bar.n)
