@@ -6,7 +6,8 @@ cannot use — from seeds :data:`SEEDS_FROM` upwards (inside the training seed r
 what `--preset train` runs use by default; keep training seeds below it). Missing clips are
 rendered first (``--render N``: N static + N dynamic). Every clip gives two pairs (cam0 → cam1,
 cam0 → cam2), curated with ``t2v curate --synth-root`` semantics (resumable: finished samples are
-reused) and scored with :mod:`track2view.engine.curation.score`. Goal: ≥ 90 % of curated pairs
+reused) and scored with :mod:`track2view.engine.curation.score` (definitions there; depth<=10% is the
+share of target pairs whose depth is within 10 % of the truth after one scale per pair). Goal: ≥ 90 % of curated pairs
 within 4 px at ≥ 30 % recall.
 
 Run: ``.venv/bin/python -m bench.bench_curation [--clips data/curation/bench] [--render 2]
@@ -84,7 +85,8 @@ def main() -> None:
     print(f"\n{len(per_sample)} pairs from {len(clips)} clips ({len(summary.written)} curated now in {curate_s:.0f} s, "
           f"{len(summary.skipped)} reused, {len(summary.empty)} empty); sample load "
           f"{1000 * sum(load_s) / max(1, len(load_s)):.0f} ms each")
-    header = f"{'group':32s} {'pairs':>8s} {'<=2px':>7s} {'<=4px':>7s} {'src<=4px':>9s} {'GT pts':>7s} {'recall':>7s} {'unmatched':>9s}"
+    header = (f"{'group':32s} {'pairs':>8s} {'<=2px':>7s} {'<=4px':>7s} {'src<=4px':>9s} {'GT pts':>7s} "
+              f"{'recall':>7s} {'unmatched':>9s} {'depth<=10%':>10s}")
     print(header)
     results = {}
     for group in ["all", "static", "dynamic"] + sorted(g for g in groups if "points" in g):
@@ -93,7 +95,8 @@ def main() -> None:
         c, r = groups[group], rates(groups[group])
         results[group] = {"counts": c, "rates": r}
         print(f"{group:32s} {c['pairs']:8d} {r['precision_2px']:7.1%} {r['precision_4px']:7.1%} "
-              f"{r['source_precision_4px']:9.1%} {c['gt_points']:7d} {r['recall']:7.1%} {r['unmatched']:9.1%}")
+              f"{r['source_precision_4px']:9.1%} {c['gt_points']:7d} {r['recall']:7.1%} {r['unmatched']:9.1%} "
+              f"{r['depth_within10']:10.1%}")
     ok = results.get("all", {}).get("rates", {})
     goal = ok.get("precision_4px", 0) >= 0.9 and ok.get("recall", 0) >= 0.3
     print(f"goal (>= 90% within 4 px at >= 30% recall): {'met' if goal else 'NOT met'}")

@@ -14,7 +14,10 @@ target camera; it is *visible* by the clip's depth test (:func:`..synth.clip.dep
 - recall: share of GT points visible at the shared frame and in the target view at some t ≥ 1 that
   were recovered — a curated track lies within :data:`RECALL_RADIUS_PX` of the GT point at the
   shared frame and its scored target pixels have a median error ≤ :data:`RECOVERED_MAX_ERROR_PX`;
-- the same precision for the source half (source frames t ≥ 1), as a check on the reversed part.
+- the same precision for the source half (source frames t ≥ 1), as a check on the reversed part;
+- depth: share of target pairs whose ``depth_tgt`` is within :data:`DEPTH_REL_TOLERANCE` of the
+  true camera z times one scale per pair (the median ratio over the source half: the tracker's
+  units are arbitrary, the trainer normalises depth by the median source depth anyway).
 
 Counts are kept per point label ('static' / 'moving': the matched GT point's ``dynamic`` flag for
 pairs and tracks, the GT point's own flag for recall) so clips can be pooled.
@@ -32,10 +35,11 @@ MATCH_RADIUS_PX = 12.0
 RECALL_RADIUS_PX = 2.0
 RECOVERED_MAX_ERROR_PX = 4.0
 THRESHOLDS_PX = (2.0, 4.0)
+DEPTH_REL_TOLERANCE = 0.1
 NO_HIT_DEPTH = 1e9  # rendered depth at or above this means the ray hit nothing
 LABELS = ("static", "moving")
 COUNT_KEYS = ("tracks", "unmatched", "pairs", "within2", "within4", "src_pairs", "src_within4",
-              "gt_points", "recovered")
+              "gt_points", "recovered", "depth_within10")
 
 
 def _kabsch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -95,12 +99,13 @@ def true_positions(tracks: Tracks, clip: SynthClip) -> tuple[np.ndarray, np.ndar
     return X, matched, j
 
 
-def _errors(X: np.ndarray, uv: np.ndarray, view) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel error (T, N) of ``uv`` against ``X`` projected into ``view``'s true camera; true visibility."""
+def _errors(X: np.ndarray, uv: np.ndarray, view) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixel error (T, N) of ``uv`` against ``X`` projected into ``view``'s true camera; true
+    visibility (T, N); true camera z (T, N)."""
     T = len(X)
     true_uv, z = project_points(np.nan_to_num(X), view.camera.K[:T], view.camera.w2c[:T])
     visible = depth_consistent(true_uv, z, view.depth[:T]) & np.isfinite(X).all(-1)
-    return np.linalg.norm(uv - true_uv, axis=-1), visible
+    return np.linalg.norm(uv - true_uv, axis=-1), visible, z
 
 
 def score_pair(tracks: Tracks, clip: SynthClip, target: int = 1) -> dict[str, dict[str, int]]:
@@ -113,14 +118,18 @@ def score_pair(tracks: Tracks, clip: SynthClip, target: int = 1) -> dict[str, di
     gt_dynamic = np.zeros(clip.source.tracks.num_points, bool) if gt_dynamic is None else gt_dynamic
     moving = gt_dynamic[j] & matched
 
-    err_t, vis_t = _errors(X, tracks.uv_tgt, tgt_view)
-    err_s, vis_s = _errors(X, tracks.uv, clip.source)
+    err_t, vis_t, z_t = _errors(X, tracks.uv_tgt, tgt_view)
+    err_s, vis_s, z_s = _errors(X, tracks.uv, clip.source)
     pairs = tracks.vis_tgt & matched[None]
     pairs[0] = False
     src_pairs = tracks.vis & matched[None]
     src_pairs[0] = False
     ok = {thr: pairs & vis_t & (err_t <= thr) for thr in THRESHOLDS_PX}
     src_ok = src_pairs & vis_s & (err_s <= THRESHOLDS_PX[-1])
+    src_seen = tracks.vis & matched[None] & (z_s > 0)
+    scale = float(np.median(tracks.depth_src[src_seen] / z_s[src_seen])) if src_seen.any() else 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        depth_ok = pairs & vis_t & (np.abs(tracks.depth_tgt / (scale * z_t) - 1) <= DEPTH_REL_TOLERANCE)
 
     # Recall over GT points seen at the shared frame and in the target view later.
     gt_src, gt_tgt = clip.source.tracks, tgt_view.tracks
@@ -146,7 +155,7 @@ def score_pair(tracks: Tracks, clip: SynthClip, target: int = 1) -> dict[str, di
             "pairs": int(pairs[:, sel].sum()), "within2": int(ok[2.0][:, sel].sum()),
             "within4": int(ok[4.0][:, sel].sum()), "src_pairs": int(src_pairs[:, sel].sum()),
             "src_within4": int(src_ok[:, sel].sum()), "gt_points": int((wanted & gsel).sum()),
-            "recovered": int((recovered & gsel).sum()),
+            "recovered": int((recovered & gsel).sum()), "depth_within10": int(depth_ok[:, sel].sum()),
         }
     return out
 
@@ -165,4 +174,5 @@ def rates(counts: dict[str, int]) -> dict[str, float]:
             "precision_4px": share(counts["within4"], counts["pairs"]),
             "source_precision_4px": share(counts["src_within4"], counts["src_pairs"]),
             "recall": share(counts["recovered"], counts["gt_points"]),
+            "depth_within10": share(counts["depth_within10"], counts["pairs"]),
             "unmatched": share(counts["unmatched"], counts["tracks"])}
