@@ -55,7 +55,7 @@ TINY = ModelConfig(
         "null_prompt_len": 1, "frame_window": 25,
     },
     vae={
-        "base_dim": 16, "z_dim": TINY_LATENT_CHANNELS, "dim_mult": [1, 2, 4, 4], "num_res_blocks": 1,
+        "base_dim": 8, "z_dim": TINY_LATENT_CHANNELS, "dim_mult": [1, 2, 4, 4], "num_res_blocks": 1,
         "temperal_downsample": [False, True, True],
         "latents_mean": [0.0] * TINY_LATENT_CHANNELS, "latents_std": [1.0] * TINY_LATENT_CHANNELS,
     },

@@ -4,7 +4,9 @@ Components (a diffusers :class:`DiffusionPipeline`, saved in the layout of :mod:
 ``transformer`` (:class:`~.transformer_track2view.Track2ViewTransformer3DModel`), ``vae``
 (:class:`diffusers.AutoencoderKLWan`), ``scheduler`` (:class:`FlowMatchEulerDiscreteScheduler`)
 and ``conditioner`` (:class:`~.conditioner.TrackConditioner`, run through ONNX Runtime by default,
-see :mod:`.conditioner_cache`, or in torch with ``conditioner_backend="torch"``).
+see :mod:`.conditioner_cache`, or in torch with ``conditioner_backend="torch"``; or, for the
+camera-embedding baseline, :class:`~.camera_embedding.CameraEmbedding`, always in torch, which
+needs the target camera).
 
 Sampling is flow matching without guidance: the transformer predicts the velocity ``ε − x_0``
 of the target latents given the clean source latents and the track tokens; Euler steps go from
@@ -34,6 +36,7 @@ from ..errors import Cancelled, UserError
 from ..geometry.camera import CameraTrack
 from ..io.atomic import atomic_dir, check_writable_target
 from ..io.tracks import Tracks
+from .camera_embedding import CameraEmbedding, view_camera_features
 from .conditioner import TrackConditioner
 from .conditioner_cache import load_onnx_conditioner, onnx_file_name
 from .model_folder import (
@@ -75,7 +78,7 @@ class Track2ViewPipeline(DiffusionPipeline):
         transformer: Track2ViewTransformer3DModel,
         vae: AutoencoderKLWan,
         scheduler: FlowMatchEulerDiscreteScheduler,
-        conditioner: TrackConditioner,
+        conditioner: TrackConditioner | CameraEmbedding,
     ):
         super().__init__()
         self.register_modules(transformer=transformer, vae=vae, scheduler=scheduler, conditioner=conditioner)
@@ -148,7 +151,9 @@ class Track2ViewPipeline(DiffusionPipeline):
                             f"(a Wan2.1 folder is a backbone: build a model with load_wan_backbone)")
         transformer = load_model_component(Track2ViewTransformer3DModel, folder / "transformer", torch_dtype)
         vae = load_model_component(AutoencoderKLWan, folder / "vae")
-        cond = load_model_component(TrackConditioner, folder / "conditioner")
+        cond_class = CameraEmbedding if read_json(folder / "conditioner" / "config.json").get(
+            "_class_name") == CameraEmbedding.__name__ else TrackConditioner
+        cond = load_model_component(cond_class, folder / "conditioner")
         scheduler = load_scheduler(FlowMatchEulerDiscreteScheduler, folder / "scheduler")
         check_compatible(transformer, vae, cond, folder)
         pipe = cls(transformer=transformer.eval(), vae=vae.eval(), scheduler=scheduler, conditioner=cond.eval())
@@ -169,7 +174,7 @@ class Track2ViewPipeline(DiffusionPipeline):
                             "before saving a model folder")
         with atomic_dir(target) as tmp:
             super().save_pretrained(tmp, safe_serialization=True)
-            if export_onnx:
+            if export_onnx and isinstance(self.conditioner, TrackConditioner):
                 from .conditioner_onnx import export_conditioner_onnx
 
                 export_conditioner_onnx(self.conditioner, tmp / "conditioner" / onnx_file_name(self.conditioner))
@@ -204,6 +209,8 @@ class Track2ViewPipeline(DiffusionPipeline):
             raise UserError(f"tracks must be engine.io.tracks.Tracks, got {type(tracks).__name__}")
         if not tracks.is_paired and target_camera is None:
             raise UserError("tracks are not paired with a target view: pass target_camera (or pair_tracks first)")
+        if isinstance(self.conditioner, CameraEmbedding) and target_camera is None:
+            raise UserError("this is a camera-embedding model: pass target_camera")
         if tracks.num_frames != len(frames):
             raise UserError(f"the source has {len(frames)} frames but the tracks have {tracks.num_frames}; "
                             f"use the tracks made for this footage")
@@ -261,9 +268,20 @@ class Track2ViewPipeline(DiffusionPipeline):
         return self._onnx_conditioner(*inputs)
 
     def track_tokens(self, source_latents: torch.Tensor, tracks: Tracks, frames: np.ndarray,
-                     target_size: tuple[int, int], depth_scale: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """Track tokens (1, F, h, w, D) of both views for one window, in the transformer's dtype."""
+                     target_size: tuple[int, int], depth_scale: float,
+                     target_camera: CameraTrack | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Conditioning tokens (1, F, h, w, D) of both views for one window, in the transformer's dtype.
+
+        ``frames`` (F,) index the frames of ``tracks`` (and of ``target_camera``, needed by a
+        :class:`CameraEmbedding`, which embeds the source camera of ``tracks`` and the target camera).
+        """
         features = patchify_latents(source_latents, tuple(self.transformer.config.patch_size))
+        if isinstance(self.conditioner, CameraEmbedding):
+            source_camera = CameraTrack(tracks.K, tracks.w2c, tracks.size)
+            cams = view_camera_features(source_camera, target_camera, depth_scale)
+            cam_src, cam_tgt = (torch.from_numpy(c[frames])[None].to(features.device) for c in cams)
+            tokens = self.conditioner(cam_src, cam_tgt, features.shape[-2], features.shape[-1])
+            return tuple(t.to(source_latents.device, self.transformer.dtype) for t in tokens)
         track_inputs = conditioner_track_inputs(tracks, frames, target_size, depth_scale, features.device)
         tokens = self.run_conditioner(features.float(), *track_inputs)
         return tuple(t.to(source_latents.device, self.transformer.dtype) for t in tokens)
@@ -332,7 +350,10 @@ class Track2ViewPipeline(DiffusionPipeline):
         window = int(self.transformer.config.frame_window)
         plan = plan_windows(len(source_frames), window, overlap_frames, self.temporal_factor)
         frames = pad_frames(np.asarray(source_frames), plan.padded_frames)
-        padded_tracks = tracks.subset(pad_frames(np.arange(tracks.num_frames), plan.padded_frames))
+        padded_index = pad_frames(np.arange(tracks.num_frames), plan.padded_frames)
+        padded_tracks = tracks.subset(padded_index)
+        padded_target = None if target_camera is None else CameraTrack(
+            target_camera.K[padded_index], target_camera.w2c[padded_index], target_camera.size)
         depth_scale = median_source_depth(tracks)
 
         # 3. Timesteps and the clip-wide initial noise on the latent grid of the padded clip.
@@ -353,7 +374,7 @@ class Track2ViewPipeline(DiffusionPipeline):
                 source_latents = self.encode_source(frames[start:start + plan.window_frames], height, width, device)
                 latent_frames = latent_frame_indices(start, plan.latent_frames, self.temporal_factor)
                 tokens_src, tokens_tgt = self.track_tokens(source_latents, padded_tracks, latent_frames,
-                                                           target_size, depth_scale)
+                                                           target_size, depth_scale, padded_target)
                 first = start // self.temporal_factor
                 latents = noise[:, :, first:first + plan.latent_frames].clone()
 
@@ -387,13 +408,13 @@ class Track2ViewPipeline(DiffusionPipeline):
 
 
 def check_compatible(transformer: Track2ViewTransformer3DModel, vae: AutoencoderKLWan,
-                     conditioner: TrackConditioner, folder: Path | None = None) -> None:
+                     conditioner: TrackConditioner | CameraEmbedding, folder: Path | None = None) -> None:
     """Raise :class:`UserError` naming the config that does not fit the others."""
     where = (lambda name: folder / name / "config.json") if folder is not None else (lambda name: name)
     if vae.config.z_dim != transformer.config.in_channels:
         raise UserError(f"{where('vae')}: z_dim={vae.config.z_dim} but the transformer expects "
                         f"in_channels={transformer.config.in_channels}")
-    if conditioner.config.feature_dim != transformer.feature_dim:
+    if isinstance(conditioner, TrackConditioner) and conditioner.config.feature_dim != transformer.feature_dim:
         raise UserError(f"{where('conditioner')}: feature_dim={conditioner.config.feature_dim} but the "
                         f"patchified latents have {transformer.feature_dim} channels")
     if conditioner.config.out_dim != transformer.inner_dim:
