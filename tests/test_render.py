@@ -53,8 +53,9 @@ def test_preview_writes_frames_holes_mp4_and_reproduces_identity(shot, tmp_path,
     assert json.loads((out / "render.json").read_text())["first_frame"] == 1
 
 
-def test_bad_input_is_one_line_and_writes_nothing(shot, tmp_path, capsys):
+def test_bad_input_is_one_line_and_writes_nothing(shot, tmp_path, capsys, monkeypatch):
     root, _ = shot
+    monkeypatch.setenv("TRACK2VIEW_DEFAULT_MODEL", "")  # as if no default model were installed
     out = tmp_path / "r"
     assert main(_args(root, out)) == 1
     assert "no trained Track2View model" in capsys.readouterr().err

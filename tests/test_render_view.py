@@ -90,6 +90,7 @@ def error_of(**kw):
         return str(exc)
     raise AssertionError(f"no error for {kw}")
 
+os.environ["TRACK2VIEW_DEFAULT_MODEL"] = ""  # as if no default model were installed (the worker inherits it)
 assert "no trained Track2View model" in error_of(op=bpy.ops.track2view.render_view, camera="CamA")
 assert "no camera named 'Nope'" in error_of(camera="Nope")
 assert "no target camera chosen" in error_of()

@@ -34,6 +34,18 @@ WEIGHTS_INDEX_NAME = "diffusion_pytorch_model.safetensors.index.json"
 MODEL_CONFIG_NAME = "config.json"
 SCHEDULER_CONFIG_NAME = "scheduler_config.json"
 MODEL_INDEX_NAME = "model_index.json"
+# The built-in default model shipped with the add-on (the tiny config trained by `make train-default`);
+# the environment variable overrides its location (empty: no default model, e.g. for tests).
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
+DEFAULT_MODEL_ENV = "TRACK2VIEW_DEFAULT_MODEL"
+
+
+def default_model_folder() -> Path | None:
+    """The built-in default model folder (``models/default`` of the repo/extension, or ``$TRACK2VIEW_DEFAULT_MODEL``),
+    or None if there is none."""
+    override = os.environ.get(DEFAULT_MODEL_ENV)
+    folder = DEFAULT_MODEL_DIR if override is None else (Path(override) if override else None)
+    return folder if folder is not None and (folder / MODEL_INDEX_NAME).is_file() else None
 
 
 def refuse_pickles(path: Path) -> None:
