@@ -138,22 +138,22 @@ def test_eval_end_to_end_on_an_analytic_clip(tmp_path):
     from track2view.engine.eval.harness import EvalConfig, run_eval
     from track2view.engine.eval.suite import EvalCase
 
-    clip = write_clip(tmp_path / "static_0000000", size=(128, 96), frames=8)
-    assert load_clip(clip).targets[0].frames.shape == (8, 96, 128, 3)
+    clip = write_clip(tmp_path / "static_0000000", size=(128, 96), frames=10)
+    assert load_clip(clip).targets[0].frames.shape == (10, 96, 128, 3)
     out = tmp_path / "out"
     broken = tmp_path / "broken_model"  # a model folder whose weights are gone: fails, reported, run goes on
     broken.mkdir()
     (broken / "model_index.json").write_text("{}")
-    config = EvalConfig(suite="quick", methods=["identity", "warp", "camera", "track2view"], out=out,
+    config = EvalConfig(suite="quick", methods=["identity", "warp", "camera", "track2view", "oracle"], out=out,
                         model=broken, cache=tmp_path / "cache")
     results = run_eval(config, cases=[EvalCase(clip=clip, kind="static", target=1)])
 
     doc = json.loads((out / "results.json").read_text())  # strict JSON
-    assert doc["config"]["methods"] == ["identity", "warp", "camera", "track2view"]
+    assert doc["config"]["methods"] == ["identity", "warp", "camera", "track2view", "oracle"]
     assert doc["methods"]["camera"]["status"] == "missing"
     row = doc["cases"][0]["methods"]
     assert row["camera"]["status"] == "missing"
-    assert row["track2view"]["status"] == "failed" and "transformer" in row["track2view"]["error"]
+    assert row["track2view"]["status"] == "failed" and "broken_model" in row["track2view"]["error"]
     assert row["identity"]["status"] == row["warp"]["status"] == "ok"
     for name in ("identity", "warp"):
         assert 0 <= row[name]["ssim"] <= 1 and row[name]["points"] > 0
@@ -161,7 +161,13 @@ def test_eval_end_to_end_on_an_analytic_clip(tmp_path):
     # The warp is conditioned on the target camera; the identity is not: its camera is the source's.
     assert not row["identity"]["pose_failed"] and not row["warp"]["pose_failed"]
     assert row["warp"]["rot_err_deg"] < row["identity"]["rot_err_deg"]
-    assert set(doc["summary"]) == {"identity", "warp", "track2view"}
+    # The oracle (the ground-truth video) is exact: infinite PSNR, written as "inf"; the tracker on it
+    # follows the ground-truth tracks.
+    oracle = row["oracle"]
+    assert oracle["psnr"] == oracle["psnr_visible"] == "inf" and oracle["ssim"] == pytest.approx(1.0)
+    assert oracle["median_px"] < 0.5 and oracle["median_px"] < row["identity"]["median_px"]
+    assert doc["summary"]["oracle"]["static"]["psnr"] == "inf" and "∞" in (out / "results.md").read_text()
+    assert set(doc["summary"]) == {"identity", "warp", "track2view", "oracle"}
     assert doc["summary"]["track2view"]["all"]["failed"] == 1
     assert {"track_source", "poses", "consistency", "fidelity"} <= set(doc["stages"])
     assert (tmp_path / "cache" / "static_0000000" / "source_tracks.npz").is_file()

@@ -4,7 +4,8 @@ Runs every case of a suite (quick: 2 static + 2 dynamic bench clips × targets c
 clips × cam1, cam2) with each method — identity (the source video), warp (geometric warp), camera (the
 camera-embedding baseline, --camera-model DIR) and track2view (our model, --model DIR) — on the
 geometry our tracker estimates from the source video. A model method without a folder is reported
-as missing. Metrics and protocols: engine/eval/harness.py. The bench clips come from
+as missing; add `oracle` (the ground-truth target video) to see each metric's ceiling. Metrics and
+protocols: engine/eval/harness.py. The bench clips come from
 `t2v synth --preset bench --out data/synth`.
 
 Writes OUT/results.json, OUT/results.md (the table), OUT/plots/*.png and OUT/videos/.
@@ -20,11 +21,13 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..eval.methods import DEFAULT_METHODS, METHODS
     from ..eval.suite import DEFAULT_DATA, SUITES
 
     parser.add_argument("--suite", choices=SUITES, default="quick", help="which cases to run (default quick)")
-    parser.add_argument("--methods", default="identity,warp,camera,track2view",
-                        help="comma-separated: identity,warp,camera,track2view (default all)")
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+                        help=f"comma-separated, of {','.join(METHODS)} (default {','.join(DEFAULT_METHODS)}; "
+                             "oracle = the ground-truth target video, the metrics' ceiling)")
     parser.add_argument("--model", type=Path, help="Track2View model folder (diffusers layout)")
     parser.add_argument("--camera-model", type=Path, help="camera-embedding baseline model folder")
     parser.add_argument("--out", type=Path, required=True, help="output folder (must not exist)")

@@ -87,12 +87,12 @@ def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: n
                     meter: StageMeter, config: EvalConfig, progress: Progress) -> tuple[dict, np.ndarray | None]:
     """Generate one case with one method and measure it → (metrics dict, generated frames or None)."""
     source, target = clip.source, clip.views[case.target]
-    if paired is None and method.name != "identity":
+    if paired is None and method.name not in ("identity", "oracle"):
         return {"status": "failed", "error": "our tracker failed on the source video (see the case's tracker)"}, None
     start = time.perf_counter()
     try:
         with meter.stage(f"generate:{method.name}"):
-            frames = generate(method, source, paired, target.camera, device=config.device, steps=config.steps,
+            frames = generate(method, source, target, paired, device=config.device, steps=config.steps,
                               cache_dir=None if config.cache is None else config.cache / "onnx", progress=progress)
     except Exception as exc:  # a broken model must not sink the whole run: it is reported as failed
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}, None

@@ -5,7 +5,9 @@ Methods (all produce the target view as (T, H, W, 3) uint8 RGB at the target cam
 - ``identity``: the source video, unchanged (the floor every method must beat);
 - ``warp``: the geometric-warp render (:func:`..warp.warp_video`) along the paired tracks;
 - ``camera``: the camera-embedding baseline model (``--camera-model DIR``);
-- ``track2view``: our model (``--model DIR``).
+- ``track2view``: our model (``--model DIR``);
+- ``oracle`` (optional, not in the default list): the ground-truth target video itself — the
+  ceiling of every metric as measured (pycolmap's own pose error, our tracker's losses).
 
 A model method without a model folder is *missing*: reported as such in the results, never
 silently dropped.
@@ -32,12 +34,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..geometry.camera import CameraTrack
 from ..io.tracks import Tracks, load_tracks
 from ..synth.clip import SynthView, camera_dir
 from .fidelity import NO_HIT_DEPTH
 
-METHODS = ("identity", "warp", "camera", "track2view")
+METHODS = ("identity", "warp", "camera", "track2view", "oracle")
+DEFAULT_METHODS = ("identity", "warp", "camera", "track2view")
 MODEL_METHODS = {"camera": "--camera-model", "track2view": "--model"}
 TRACKS_CACHE_NAME = "source_tracks.npz"
 
@@ -119,10 +121,10 @@ def source_tracks(clip: Path, source: SynthView, cache: Path | None) -> tuple[Tr
     return align_to_ground_truth(tracks, source), report
 
 
-def generate(method: MethodSpec, source: SynthView, paired: Tracks, target: CameraTrack, *, device: str = "auto",
+def generate(method: MethodSpec, source: SynthView, target: SynthView, paired: Tracks, *, device: str = "auto",
              steps: int | None = None, cache_dir: Path | None = None,
              progress: Callable[[float, str], None] | None = None) -> np.ndarray:
-    """Run ``method`` → target-view frames (T, H, W, 3) uint8 at ``target.size``.
+    """Run ``method`` → target-view frames (T, H, W, 3) uint8 at ``target.camera.size``.
 
     Model methods run :func:`..generate.generate_new_view` with ``steps`` denoising steps (its
     default if None) on ``device``; ``cache_dir`` keeps the conditioner's ONNX export.
@@ -134,7 +136,9 @@ def generate(method: MethodSpec, source: SynthView, paired: Tracks, target: Came
         raise UserError(f"method {method.name} is missing: {method.missing}")
     if method.name == "identity":
         return source.frames.copy()
+    if method.name == "oracle":
+        return target.frames.copy()
     if method.name == "warp":
-        return warp_video(source.frames, paired, target.size)[0]
-    return generate_new_view(source.frames, paired, target, method.model, steps=steps or DEFAULT_STEPS,
+        return warp_video(source.frames, paired, target.camera.size)[0]
+    return generate_new_view(source.frames, paired, target.camera, method.model, steps=steps or DEFAULT_STEPS,
                              progress=progress, device=device, cache_dir=cache_dir)
