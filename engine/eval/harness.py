@@ -100,7 +100,11 @@ def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: n
     with meter.stage("fidelity"):
         result |= fidelity_metrics(frames, target.frames, visible)
     with meter.stage("poses"):
-        poses = estimate_poses(frames, target.camera.K[0])
+        try:
+            poses = estimate_poses(frames, target.camera.K[0])
+        except Exception as exc:  # pycolmap giving up on a video is a pose failure, not a crashed run
+            poses = None
+            result["pose_error"] = f"{type(exc).__name__}: {exc}"
     if poses is None:
         result |= {"pose_failed": True, "pose_registered": 0, "pose_unregistered": len(frames)}
     else:
