@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check-python clean
+.PHONY: demo test lint check-python clean train-default
 
 check-python:
 	@v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml setup.py | check-python
 # writes out/demo.blend (replacing the demo's own earlier one), renders and a side-by-side PNG.
 demo: check-python $(STAMP)
 	$(BIN)/t2v demo --out out --overwrite
+
+# Retrain the built-in default model (models/default) and the camera baseline on the CPU (~90 min on
+# 2 cores; see models/default/README.md).
+train-default: check-python $(STAMP)
+	sh bench/train_default.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -58,7 +58,7 @@ def generate_new_view(
     import cv2
     import torch
 
-    from .model.pipeline import DEFAULT_MAX_SIDE, Track2ViewPipeline
+    from .model.pipeline import Track2ViewPipeline
     from .runtime import select_torch_device
 
     report = progress or (lambda fraction, message: None)
@@ -74,7 +74,7 @@ def generate_new_view(
         return {}
 
     frames = pipe(footage_frames, tracks, target_camera, num_inference_steps=steps, generator=seed,
-                  max_side=max_side or DEFAULT_MAX_SIDE, callback_on_step_end=on_step).frames
+                  max_side=max_side, callback_on_step_end=on_step).frames
     W, H = target_camera.size
     if resize_to_target and frames.shape[1:3] != (H, W):
         frames = np.stack([cv2.resize(f, (W, H), interpolation=cv2.INTER_CUBIC) for f in frames])

@@ -73,7 +73,7 @@ def _stage(tmp_path: Path, out: str, steps: int, lr: float = 1e-3, cond: str = "
     train, val = split_samples(data)
     pairs = encode_pairs(pipe, train + val, SIDE, data)
     options = TrainOptions(out=tmp_path / out, steps=steps, batch_size=2, lr=lr, progress=False, **kw)
-    return pipe, dit_stage(pipe, pairs, pairs, options), options
+    return pipe, dit_stage(pipe, pairs, pairs, options, SIDE), options
 
 
 def test_flow_matching_targets_match_the_scheduler_step():
@@ -126,14 +126,14 @@ def test_camera_baseline_trains_saves_loads_and_generates(tmp_path):
     pipe, stage, options = _stage(tmp_path, "cam", steps=2, cond="camera", checkpoint_every=2, val_every=2)
     run_loop(stage, options)
     loaded = Track2ViewPipeline.from_pretrained(options.out / "model", conditioner="torch")
-    assert isinstance(loaded.conditioner, CameraEmbedding)
+    assert isinstance(loaded.conditioner, CameraEmbedding) and loaded.default_max_side == SIDE
     data = tmp_path / "data" / "clip0__cam1"
     from track2view.engine.curation.samples import load_sample
 
     s = load_sample(data)
     with pytest.raises(UserError, match="target_camera"):
         loaded(s.source, s.tracks, None, num_inference_steps=1)
-    out = loaded(s.source, s.tracks, s.target_camera, num_inference_steps=2, height=SIDE, width=SIDE).frames
+    out = loaded(s.source, s.tracks, s.target_camera, num_inference_steps=2).frames
     assert out.shape == (FRAMES, SIDE, SIDE, 3) and out.dtype == np.uint8
     src = CameraTrack(s.tracks.K, s.tracks.w2c, s.tracks.size)
     f_src, f_tgt = view_camera_features(src, s.target_camera, 2.0)

@@ -12,7 +12,7 @@ beside the data), and writes OUT/model (the folder the add-on and `t2v generate 
 --config wan1.3b trains LoRA + conditioner on a local Wan2.1 folder (--wan-folder; its own VAE).
 OUT/log.jsonl logs the loss every step and the validation metrics (held-out clips);
 OUT/checkpoints/step_N holds safetensors checkpoints; --resume continues the latest one exactly.
-Multi-GPU: `torchrun --nproc_per_node=G -m track2view.engine.cli train ...` (same flags; DDP).
+Multi-GPU: `torchrun --nproc_per_node=G -m track2view.engine train ...` (same flags; DDP).
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"encoded {i}/{bar_total} pairs", flush=True)
 
         pairs = encode_pairs(pipe, train + val, args.size, args.data, progress)
-        stage = dit_stage(pipe, pairs[:len(train)], pairs[len(train):], options, info=info)
+        stage = dit_stage(pipe, pairs[:len(train)], pairs[len(train):], options, args.size, info=info)
     summary = run_loop(stage, options, info)
     if info.is_main:
         summary |= {"stage": args.stage, "config": args.config, "cond": args.cond, "data": str(args.data),

@@ -20,6 +20,7 @@ size is a multiple of :attr:`Track2ViewPipeline.size_multiple` (VAE factor × pa
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +86,7 @@ class Track2ViewPipeline(DiffusionPipeline):
         self.conditioner_backend = "torch"
         self.onnx_device = "auto"
         self.model_folder: Path | None = None
+        self.trained_size: int | None = None  # long side (pixels) of the training frames; saved as max_side
         self.cache_dir: Path | None = None
         self._onnx_conditioner = None
         self._interrupt = False
@@ -100,6 +102,12 @@ class Track2ViewPipeline(DiffusionPipeline):
     def size_multiple(self) -> int:
         """Output width/height must be multiples of this: VAE spatial factor × patch size."""
         return int(self.vae.config.scale_factor_spatial) * int(self.transformer.config.patch_size[1])
+
+    @property
+    def default_max_side(self) -> int:
+        """Long side (pixels) generated when the caller gives none: the size the model was trained at
+        (``max_side`` in model_index.json, written by ``t2v train``), else :data:`DEFAULT_MAX_SIDE`."""
+        return self.trained_size or DEFAULT_MAX_SIDE
 
     @property
     def interrupt(self) -> bool:
@@ -145,7 +153,8 @@ class Track2ViewPipeline(DiffusionPipeline):
         refuse_pickles(folder)
         if not folder.is_dir():
             raise UserError(f"model {folder} must be a folder written by save_pretrained, not a file")
-        kind = read_json(folder / MODEL_INDEX_NAME).get("_class_name")
+        index = read_json(folder / MODEL_INDEX_NAME)
+        kind = index.get("_class_name")
         if kind != cls.__name__:
             raise UserError(f"{folder / MODEL_INDEX_NAME}: a {kind} folder, not a {cls.__name__} model "
                             f"(a Wan2.1 folder is a backbone: build a model with load_wan_backbone)")
@@ -158,6 +167,8 @@ class Track2ViewPipeline(DiffusionPipeline):
         check_compatible(transformer, vae, cond, folder)
         pipe = cls(transformer=transformer.eval(), vae=vae.eval(), scheduler=scheduler, conditioner=cond.eval())
         pipe.model_folder = folder
+        if isinstance(index.get("max_side"), int) and index["max_side"] > 0:
+            pipe.trained_size = index["max_side"]
         pipe.use_conditioner_backend(conditioner, cache_dir, device)
         return pipe
 
@@ -174,6 +185,9 @@ class Track2ViewPipeline(DiffusionPipeline):
                             "before saving a model folder")
         with atomic_dir(target) as tmp:
             super().save_pretrained(tmp, safe_serialization=True)
+            if self.trained_size:
+                index = read_json(tmp / MODEL_INDEX_NAME) | {"max_side": int(self.trained_size)}
+                (tmp / MODEL_INDEX_NAME).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
             if export_onnx and isinstance(self.conditioner, TrackConditioner):
                 from .conditioner_onnx import export_conditioner_onnx
 
@@ -297,7 +311,7 @@ class Track2ViewPipeline(DiffusionPipeline):
         generator: torch.Generator | int | None = 0,
         height: int | None = None,
         width: int | None = None,
-        max_side: int = DEFAULT_MAX_SIDE,
+        max_side: int | None = None,
         overlap_frames: int = DEFAULT_OVERLAP_FRAMES,
         output_type: str = "uint8",
         callback_on_step_end: Callable[[Track2ViewPipeline, int, torch.Tensor, dict], dict] | None = None,
@@ -315,7 +329,8 @@ class Track2ViewPipeline(DiffusionPipeline):
             num_inference_steps: Euler steps per window.
             generator: a seed or a (CPU) ``torch.Generator``; the same seed gives the same frames.
             height, width: output size (multiples of :attr:`size_multiple`); default from
-                ``target_camera.size`` scaled so the long side is at most ``max_side``.
+                ``target_camera.size`` scaled so the long side is at most ``max_side``
+                (default :attr:`default_max_side`).
             overlap_frames: frames shared by consecutive windows, at least (see :mod:`.windows`).
             output_type: ``"uint8"`` or ``"np"`` (float32 in [0, 1]).
             callback_on_step_end: ``fn(pipe, step, timestep, {"latents": ...}) -> dict`` after every
@@ -342,7 +357,7 @@ class Track2ViewPipeline(DiffusionPipeline):
                 raise UserError(f"the target camera has {target_camera.num_frames} frames, the source "
                                 f"{len(source_frames)}: key the camera over the whole shot")
         target_size = target_camera.size if target_camera is not None else tracks.size
-        height, width = self.output_size(target_size, height, width, max_side)
+        height, width = self.output_size(target_size, height, width, max_side or self.default_max_side)
         device = self._execution_device
         self._interrupt = False
 

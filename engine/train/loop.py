@@ -226,9 +226,10 @@ def vae_stage(vae, train_views: list[torch.Tensor], val_views: list[torch.Tensor
     return Stage("vae", {"vae": vae}, loss, validate, finish)
 
 
-def dit_stage(pipe, train_pairs: list, val_pairs: list, options: TrainOptions, min_latent_frames: int = 2,
+def dit_stage(pipe, train_pairs: list, val_pairs: list, options: TrainOptions, size: int, min_latent_frames: int = 2,
               info: DistInfo = SINGLE_PROCESS) -> Stage:
-    """Stage ``dit``: flow matching of transformer + conditioner on cached latents; output ``<out>/model``."""
+    """Stage ``dit``: flow matching of transformer + conditioner on cached latents at ``size``² pixels;
+    output ``<out>/model`` (which generates at ``size`` by default, ``max_side`` in model_index.json)."""
     from ..model.track_inputs import latent_frame_indices
     from .data import draw_batch
     from .flow import noisy_latents, sample_sigmas, scheduler_timesteps, velocity_target
@@ -281,6 +282,7 @@ def dit_stage(pipe, train_pairs: list, val_pairs: list, options: TrainOptions, m
             from ..model.wan_backbone import merge_lora
 
             merge_lora(pipe)
+        pipe.trained_size = size
         return pipe.save_pretrained(Path(options.out) / "model", overwrite=True, export_onnx=False)
 
     return Stage("dit", {"transformer": pipe.transformer, "conditioner": pipe.conditioner}, loss, validate, finish)
