@@ -190,3 +190,21 @@ def test_cli_bad_input_and_empty_result(tmp_path, clip, capsys):
     captured = capsys.readouterr()
     assert "no reliable correspondences" in captured.err and "none (the dataset holds no sample)" in captured.out
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_shared_focal_and_zoom(clip):
+    from track2view.engine.curation.pair import focal_varies, shared_focal
+    from track2view.engine.geometry.camera import CameraTrack
+
+    cam = clip.views[0].camera
+    a = _view(clip.views[0].frames, "a", camera=cam)
+    b = _view(clip.views[1].frames, "b")
+    assert shared_focal(a, b) == pytest.approx(60.0) and not focal_varies(a, b)
+    assert shared_focal(b, b) is None
+    K = cam.K.copy()
+    K[:, 0, 0] = K[:, 1, 1] = np.linspace(60.0, 90.0, len(K))  # the target zooms in from the shared frame
+    zoom = _view(clip.views[1].frames, "b", camera=CameraTrack(K=K, w2c=cam.w2c, size=cam.size))
+    assert shared_focal(a, zoom) == pytest.approx(60.0) and focal_varies(a, zoom)
+    K[0, 0, 0] = K[0, 1, 1] = 70.0  # a different lens at the shared frame: no focal is trusted
+    other = _view(clip.views[1].frames, "b", camera=CameraTrack(K=K, w2c=cam.w2c, size=cam.size))
+    assert shared_focal(a, other) is None

@@ -11,8 +11,10 @@ half; (4) drop unreliable pairs (:mod:`.filters`); (5) build the paired tracks.
 The result is in the tracker's world and units (its camera of joined frame ``T − 1``, the shared
 frame, is the reference): ``xyz``/``K``/``w2c`` of the source half, ``uv_tgt``/``vis_tgt`` of the
 target half, ``depth_src``/``depth_tgt`` the camera-space z of the point in each view's (tracked)
-camera at each frame, and ``target_camera`` the tracker's camera of the target frames. A view's
-own camera file, when both views have one with the same focal length, fixes the tracker's focal.
+camera at each frame, and ``target_camera`` the tracker's camera of the target frames. The views'
+camera files, if any, fix the tracker's focal length to that of the shared frame; a camera that
+zooms is recorded in the report (``focal_varies``): the tracker's one focal length cannot follow it,
+so depths in that half are unreliable.
 """
 
 from __future__ import annotations
@@ -59,14 +61,20 @@ class CuratedPair:
 
 
 def shared_focal(source: View, target: View) -> float | None:
-    """fx (pixels) of the shared frame if both views have cameras with one and the same focal length."""
-    if source.camera is None or target.camera is None:
-        return None
-    fx = np.concatenate([source.camera.K[:, 0, 0], target.camera.K[:, 0, 0],
-                         source.camera.K[:, 1, 1], target.camera.K[:, 1, 1]])
-    if np.ptp(fx) > FOCAL_TOLERANCE * fx.max():
+    """Focal length (pixels) of the shared frame 0 from the views' cameras, or None if neither has one
+    or their frame-0 focal lengths (fx, fy) disagree. The tracker keeps one focal length for the
+    whole joined clip; :func:`focal_varies` says when that is wrong."""
+    fx = [c.K[0, i, i] for c in (source.camera, target.camera) if c is not None for i in (0, 1)]
+    if not fx or np.ptp(fx) > FOCAL_TOLERANCE * max(fx):
         return None
     return float(fx[0])
+
+
+def focal_varies(source: View, target: View) -> bool:
+    """True if a view's camera zooms (focal length changes over its frames): the tracker's single
+    focal length then misplaces depth in that half (2D positions are unaffected)."""
+    return any(np.ptp(c.K[:, 0, 0]) > FOCAL_TOLERANCE * c.K[:, 0, 0].max()
+               for c in (source.camera, target.camera) if c is not None)
 
 
 def track_joined(frames: np.ndarray, fps: float, max_points: int, focal_px: float | None,
@@ -107,6 +115,7 @@ def curate_pair(source: View, target: View, options: CurateOptions | None = None
     source, target = match_views(source, target, options.resample)
     joined, report = track_joined(join_frames(source.frames, target.frames), source.fps, options.max_points,
                                   shared_focal(source, target), progress)
+    report["focal_varies"] = focal_varies(source, target)
     halves = split_tracks(flow_observed(joined))
     halves = dataclasses.replace(halves, vis_src=truncate_by_appearance(source.frames, halves.uv_src, halves.vis_src),
                                  vis_tgt=truncate_by_appearance(target.frames, halves.uv_tgt, halves.vis_tgt))
