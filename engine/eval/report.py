@@ -124,21 +124,25 @@ def plot_metrics(results: dict, path: Path) -> None:
     x = np.arange(len(methods))
     width = 0.38
     for ax, (key, title, digits, _) in zip(axes.ravel(), TABLE_COLUMNS, strict=False):
-        finite_max = 0.0
+        values = {g: np.array([as_number(results["summary"][m][g][key]) for m in methods]) for g in GROUPS}
+        finite = np.concatenate([v[np.isfinite(v)] for v in values.values()])
+        top = float(finite.max()) * 1.2 if len(finite) and finite.max() > 0 else 1.0
         for k, group in enumerate(GROUPS):
-            values = np.array([as_number(results["summary"][m][group][key]) for m in methods])
-            finite = np.isfinite(values)
-            if finite.any():
-                finite_max = max(finite_max, float(np.nanmax(np.where(finite, values, np.nan))))
-            bars = ax.bar(x + (k - 0.5) * width, np.where(finite, values, 0.0), width, label=group,
-                          color=GROUP_COLOURS[group])
-            for bar, v in zip(bars, values, strict=True):
-                label = "∞" if np.isinf(v) else ("–" if np.isnan(v) else f"{v:.{digits}f}")
-                ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
-                            va="bottom", fontsize=7)
+            v = values[group]
+            # Infinite values (exact PSNR) fill the axis, hatched; NaN (no data) are empty.
+            heights = np.where(np.isinf(v), top, np.where(np.isfinite(v), v, 0.0))
+            bars = ax.bar(x + (k - 0.5) * width, heights, width, label=group, color=GROUP_COLOURS[group])
+            for bar, value in zip(bars, v, strict=True):
+                if np.isinf(value):
+                    bar.set_hatch("//")
+                label = "∞" if np.isinf(value) else ("–" if np.isnan(value) else f"{value:.{digits}f}")
+                y = min(bar.get_height(), top * 0.93)
+                ax.annotate(label, (bar.get_x() + bar.get_width() / 2, y), ha="center", va="bottom",
+                            fontsize=10 if np.isinf(value) else 7,
+                            bbox={"fc": "white", "ec": "none", "pad": 0.5} if np.isinf(value) else None)
         ax.set_title(title, fontsize=10)
         ax.set_xticks(x, methods, fontsize=8)
-        ax.set_ylim(0, finite_max * 1.2 if finite_max > 0 else 1.0)
+        ax.set_ylim(0, top)
     for ax in axes.ravel()[len(TABLE_COLUMNS):]:
         ax.axis("off")
     axes[0, 0].legend(fontsize=8)
