@@ -143,6 +143,7 @@ def _setup_render(scene: bpy.types.Scene, spec: SynthSpec) -> None:
     scene.cycles.samples = spec.samples
     scene.cycles.use_denoising = False
     scene.cycles.seed = spec.seed
+    scene.cycles.use_animated_seed = True  # sampling noise changes per frame like sensor noise, not fixed to the screen
     scene.cycles.max_bounces = MAX_BOUNCES
     scene.cycles.diffuse_bounces = scene.cycles.glossy_bounces = MAX_BOUNCES - 1
     scene.cycles.transmission_bounces = scene.cycles.volume_bounces = 0

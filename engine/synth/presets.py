@@ -19,7 +19,7 @@ from ..errors import UserError
 
 # Bump whenever scene, render or ground-truth code changes what a spec produces; clips record it in
 # meta.json and resumed runs refuse to mix versions.
-SYNTH_VERSION = 2
+SYNTH_VERSION = 3
 
 TRAIN_SEED_MIN = 0
 TRAIN_SEED_MAX = 999_999
