@@ -59,7 +59,12 @@ def camera_for_frames(camera: CameraTrack, count: int) -> CameraTrack:
     return CameraTrack(K=camera.K[:count], w2c=camera.w2c[:count], size=camera.size, fps=camera.fps)
 
 
-def _load_inputs(footage: str, tracks_path: str, frames: tuple[int, int | None] | None):
+def load_footage_and_tracks(footage: str, tracks_path: str, frames: tuple[int, int | None] | None = None):
+    """Footage frames ``[start, stop)`` and the matching frames of its tracks, checked against each other.
+
+    Returns ``(Footage, Tracks)``. Raises :class:`UserError` naming the file when the range is empty,
+    longer than the footage or the tracks, or when the tracks were made on footage of another size.
+    """
     from .io.video import read_frames
 
     start, stop = frames if frames is not None else (0, None)
@@ -110,7 +115,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
         model = model or (str(default_model_folder()) if default_model_folder() else None)
         _check_model(model)
     progress(0.0, "reading footage")
-    video, source_tracks = _load_inputs(str(footage), str(tracks), frames)
+    video, source_tracks = load_footage_and_tracks(str(footage), str(tracks), frames)
     out = check_writable_target(out, overwrite)
     target = camera_for_frames(target, video.num_frames)
     progress(0.1, "pairing tracks")

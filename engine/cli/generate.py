@@ -40,13 +40,11 @@ def run(args: argparse.Namespace) -> int:
     from ..generate import generate_new_view
     from ..geometry.camera import load_camera_json
     from ..io.atomic import check_writable_target
-    from ..io.tracks import load_tracks
-    from ..io.video import read_frames, write_frames
-    from ..render import camera_for_frames
+    from ..io.video import write_frames
+    from ..render import camera_for_frames, load_footage_and_tracks
 
     out = check_writable_target(args.out, args.overwrite)
-    footage = read_frames(args.footage)
-    tracks = load_tracks(args.tracks)
+    footage, tracks = load_footage_and_tracks(str(args.footage), str(args.tracks))
     camera = camera_for_frames(load_camera_json(args.camera), len(footage.frames))
     with tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {desc}") as bar:
         def progress(fraction: float, message: str) -> None:
