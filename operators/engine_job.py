@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import queue
 import sys
+import traceback
 
 import bpy
 
@@ -115,17 +116,25 @@ class EngineJobMixin:
         return self._finish(context)
 
     def _finish(self, context):
+        """Hand the outcome to ``on_result``; whatever happens, the job is unregistered (``_stop``)."""
+        failure = None
         try:
             result = self._outcome.value()
             self.on_result(context, result)
         except (UserError, Cancelled) as exc:
-            return self._fail(context, str(exc))
+            failure = str(exc)
         except WorkerError as exc:
             print(exc.details, file=sys.stderr)
-            return self._fail(context, f"engine error: {exc} (details in the system console)")
+            failure = f"engine error: {exc} (details in the system console)"
+        except Exception as exc:  # a bug in on_result: report it instead of leaving the job running
+            traceback.print_exc()
+            failure = f"{type(exc).__name__}: {exc} (see the console)"
         finally:
             self._worker = None
-        self._stop(context, "Done")
+            self._stop(context, "Done" if failure is None else f"Failed: {failure}")
+        if failure is not None:
+            self.report({"ERROR"}, f"{self.bl_label}: {failure}")
+            return {"CANCELLED"}
         return {"FINISHED"}
 
     def _fail(self, context, message: str):

@@ -76,6 +76,17 @@ assert settings.status.startswith("Failed: selftest")
 op = Job({"fail": "exit"})
 assert op.execute(ctx) == {"CANCELLED"}
 assert "crashed (exit code 3)" in op.reports[0][1], op.reports
+
+class Buggy(Job):
+    def on_result(self, context, result):
+        raise RuntimeError("boom")
+
+op = Buggy({"steps": 1})
+assert op.execute(ctx) == {"CANCELLED"}
+assert op.reports == [("ERROR", "Selftest: RuntimeError: boom (see the console)")], op.reports
+assert settings.status.startswith("Failed: RuntimeError: boom")
+op = Job({"steps": 1})
+assert op.execute(ctx) == {"FINISHED"} and op.results[0]["steps"] == 1, op.reports
 print("ok")
 """)
     assert "Selftest:  33% step 1/3" in out and out.strip().endswith("ok")
