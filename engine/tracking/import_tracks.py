@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from ..geometry.camera import project_points
 from ..io.tracks import Tracks
 from .camera_solve import default_focal, intrinsics
 from .depth_input import load_depth_sequence, sample_depth
@@ -89,11 +90,6 @@ def _visibility(arrays, path, shape, *names):
     if vis.shape != shape:
         raise UserError(f"{path}: '{names[0]}' must have shape {shape}, got {vis.shape}")
     return vis > 0.5 if vis.dtype != bool else vis
-
-
-def _project(cam: np.ndarray, K: np.ndarray) -> np.ndarray:
-    z = np.where(np.abs(cam[..., 2:3]) < 1e-9, 1e-9, cam[..., 2:3])
-    return np.einsum("tij,tnj->tni", K, cam / z)[..., :2]
 
 
 def import_tracks(path: str | os.PathLike, fmt: str | None = None, video: str | os.PathLike | None = None,
@@ -168,9 +164,10 @@ def import_tracks(path: str | os.PathLike, fmt: str | None = None, video: str | 
     if size is None:
         size = (frames.shape[2], frames.shape[1]) if frames is not None else (
             round(2 * K[0, 0, 2] + 1), round(2 * K[0, 1, 2] + 1))
-    uv = _project(cam, K)
+    uv, _ = project_points(cam, K, np.broadcast_to(np.eye(4), (T, 4, 4)))  # cam is camera space already
     vis = vis & (cam[..., 2] > 0)
-    rgb = (track_colours(frames, uv * frames.shape[2] / size[0], vis) if frames is not None
+    scale = frames.shape[2] / size[0] if frames is not None else 1.0  # pixel centres: (u + 0.5) s - 0.5
+    rgb = (track_colours(frames, (uv + 0.5) * scale - 0.5, vis) if frames is not None
            else np.full((N, 3), UNSEEN_GREY, np.uint8))
     xyz, w2c = to_blender_world(world, w2c)
     med_depth = np.nan_to_num(column_percentile(np.where(vis, cam[..., 2], np.nan), 50), nan=1.0)
