@@ -12,6 +12,7 @@ from pathlib import Path
 
 import bpy
 
+from ..engine.errors import UserError
 from .compat import sequencer_strips
 
 CAMERA_KEY = "track2view_camera"
@@ -32,7 +33,9 @@ def first_free_channel(scene: bpy.types.Scene, frame_start: int, frame_end: int,
     for channel in range(above + 1, MAX_CHANNEL + 1):
         if channel not in busy:
             return channel
-    raise RuntimeError("every sequencer channel is in use over the render's frame range")
+    raise UserError(f"every Video Sequencer channel (1-{MAX_CHANNEL}) is in use over frames "
+                    f"{frame_start}-{frame_end - 1}: delete or move some strips, or set the scene's "
+                    f"start frame elsewhere, and render again")
 
 
 def image_sequence_strip(scene: bpy.types.Scene, name: str, folder: Path, channel: int, frame_start: int):
@@ -42,7 +45,8 @@ def image_sequence_strip(scene: bpy.types.Scene, name: str, folder: Path, channe
     """
     files = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".png")
     if not files:
-        raise RuntimeError(f"{folder} holds no PNG frames")
+        raise UserError(f"{folder} holds no PNG frames: the render folder was emptied or moved; "
+                        f"render the view again")
     directory = str(folder) + os.sep
     if bpy.data.filepath:
         try:

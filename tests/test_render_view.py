@@ -128,3 +128,33 @@ assert blender_cli.main(["render", str(blend), "--camera", "CamA"]) == 1
 assert blender_cli.main(["render", str(root / "missing.blend")]) == 1
 print("ok")
 """)
+
+
+def test_vse_problems_are_user_errors(tmp_path):
+    (tmp_path / "empty").mkdir()
+    out = run_python(f"""
+import bpy
+from pathlib import Path
+from track2view.bridge.compat import sequencer_strips
+from track2view.bridge.vse import MAX_CHANNEL, first_free_channel, image_sequence_strip
+from track2view.engine.errors import UserError
+bpy.ops.wm.read_factory_settings(use_empty=True)
+scene = bpy.context.scene
+scene.sequence_editor_create()
+try:
+    image_sequence_strip(scene, "x", Path({str(tmp_path / "empty")!r}), 1, 1)
+    raise AssertionError("no error for an empty folder")
+except UserError as exc:
+    assert "holds no PNG frames" in str(exc) and "render the view again" in str(exc), exc
+for channel in range(1, MAX_CHANNEL + 1):
+    sequencer_strips(scene).new_effect(name=f"c{{channel}}", type="COLOR", channel=channel,
+                                       frame_start=1, length=10)
+try:
+    first_free_channel(scene, 1, 5)
+    raise AssertionError("no error with every channel busy")
+except UserError as exc:
+    assert "every Video Sequencer channel" in str(exc) and "frames 1-4" in str(exc), exc
+assert first_free_channel(scene, 20, 30) == 1
+print("ok")
+""")
+    assert out.strip().endswith("ok")
