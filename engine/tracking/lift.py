@@ -21,13 +21,13 @@ import dataclasses
 
 import numpy as np
 
+from ..geometry.camera import unproject_points
 from .depth_input import sample_depth
 from .flow_tracks import fill_invisible
 from .geometry import (
     column_percentile,
     outlier_threshold,
     ray_angles,
-    rays,
     refine_points,
     reprojection_errors,
     triangulate,
@@ -51,13 +51,6 @@ class Lifted:
     dynamic: np.ndarray
     w2c: np.ndarray
     report: dict
-
-
-def _unproject(uv, z, K, w2c):
-    """World points (T, N, 3) of pixels (T, N, 2) at camera depth z (T, N)."""
-    cam = np.concatenate([rays(uv, K), np.ones(uv.shape[:-1] + (1,))], -1) * z[..., None]
-    c2w = np.linalg.inv(w2c)
-    return np.einsum("tij,tnj->tni", c2w[:, :3, :3], cam) + c2w[:, None, :3, 3]
 
 
 def _contact_depth(uv, vis, ref_uv, ref_z, ref_vis, height: float) -> np.ndarray:
@@ -179,7 +172,7 @@ def lift_tracks(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, w2c: np.ndarray,
             z = np.where(need, _neighbour_depth(uv, need, ref_uv, z_static, ref_vis, fallback, quantile), z)
     z = np.where(vis & np.isnan(z), NOMINAL_DEPTH if user_z is None else np.nanmedian(user_z), z)
     z = _smooth_in_time(z, vis)
-    per_frame = _unproject(uv, np.nan_to_num(z, nan=NOMINAL_DEPTH), K, w2c)
+    per_frame = unproject_points(uv, np.nan_to_num(z, nan=NOMINAL_DEPTH), np.broadcast_to(K, (len(w2c), 3, 3)), w2c)
 
     if mode != "parallax":
         dirs = per_frame / (np.linalg.norm(per_frame - np.linalg.inv(w2c)[:, None, :3, 3], axis=-1,
