@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from ..bridge.camera_rig import RIG_KEY
 from ..engine.camera_moves import CHANNELS, MOVES
+from ..operators.coverage_preview import COVERAGE_KEY
 
-_RIG_KEY = "track2view_rig"        # bridge/camera_rig.RIG_KEY (panels stay free of bridge imports)
-_COVERAGE_KEY = "track2view_coverage"  # operators/coverage_preview.COVERAGE_KEY
 _MAX_RANGES_SHOWN = 6
 
 
@@ -17,11 +17,11 @@ def draw_camera_workflow(layout, context) -> None:
     col.operator("track2view.add_target_camera", icon="OUTLINER_OB_CAMERA")
     active = context.active_object
     if (active is not None and active.type == "CAMERA" and active != settings.source_camera
-            and active.get(_RIG_KEY) is None):
+            and active.get(RIG_KEY) is None):
         col.operator("track2view.add_target_camera", text=f"Start From '{active.name}'").start_camera = active.name
 
     camera = settings.target_camera
-    rig = camera.get(_RIG_KEY) if camera is not None else None
+    rig = camera.get(RIG_KEY) if camera is not None else None
     if rig is not None:
         box = layout.box()
         box.label(text=f"Rig: {rig.name}", icon="EMPTY_AXIS")
@@ -35,7 +35,7 @@ def draw_camera_workflow(layout, context) -> None:
     col = layout.column(align=True)
     col.operator("track2view.coverage_preview", icon="HIDE_OFF")
     col.prop(settings, "show_coverage_overlay")
-    report = scene.get(_COVERAGE_KEY)
+    report = scene.get(COVERAGE_KEY)
     if report is not None:
         box = layout.box()
         poor = list(report.get("poor_text", []))
