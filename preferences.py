@@ -38,9 +38,18 @@ class Track2ViewPreferences(bpy.types.AddonPreferences):
         subtype="DIR_PATH",
     )
 
-    def resolved_cache_dir(self) -> str:
-        """The cache folder, defaulting to the extension's user directory."""
-        return self.cache_dir or bpy.utils.extension_path_user(__package__, create=True)
+    def resolved_cache_dir(self, create: bool = True) -> str | None:
+        """The cache folder: the preference, else the extension's user directory (made if ``create``).
+
+        None when the add-on is not installed as an extension (legacy add-on install): the engine then
+        uses its default cache folder.
+        """
+        if self.cache_dir:
+            return self.cache_dir
+        try:
+            return bpy.utils.extension_path_user(__package__, create=create)
+        except ValueError:  # not an extension package
+            return None
 
     def draw(self, context):
         layout = self.layout
@@ -50,13 +59,15 @@ class Track2ViewPreferences(bpy.types.AddonPreferences):
         row.prop(self, "precision")
         layout.prop(self, "cache_dir")
         if not self.cache_dir:
-            layout.label(text=f"Cache: {self.resolved_cache_dir()}", icon="INFO")
+            cache = self.resolved_cache_dir(create=False)
+            layout.label(text=f"Cache: {cache or 'the engine default cache folder'}", icon="INFO")
 
 
-def get(context=None) -> "Track2ViewPreferences":
-    """This add-on's preferences."""
+def get(context=None) -> "Track2ViewPreferences | None":
+    """This add-on's preferences, or None when the add-on is not enabled (e.g. registered by a script)."""
     context = context or bpy.context
-    return context.preferences.addons[__package__].preferences
+    addon = context.preferences.addons.get(__package__)
+    return addon.preferences if addon is not None else None
 
 
 def register():

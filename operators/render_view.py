@@ -18,6 +18,7 @@ from pathlib import Path
 import bpy
 from bpy.props import StringProperty
 
+from .. import preferences
 from ..bridge.camera import camera_track_from_blender
 from ..bridge.vse import add_render_strips
 from ..engine.coverage import poor_coverage_warning
@@ -27,11 +28,6 @@ from .engine_job import EngineJobMixin
 
 DEFAULT_OUTPUT = "//track2view_renders"
 MAX_RENDER_FOLDERS = 999
-
-
-def _addon_preferences(context):
-    addon = context.preferences.addons.get(__package__.rsplit(".", 1)[0])
-    return addon.preferences if addon is not None else None
 
 
 def _existing_file(path_setting: str, what: str, fix: str) -> str:
@@ -112,7 +108,7 @@ class _RenderNewView(EngineJobMixin):
         fd, self._camera_file = tempfile.mkstemp(prefix="track2view_camera_", suffix=".json")
         os.close(fd)
         save_camera_json(cam, self._camera_file)
-        prefs = _addon_preferences(context)
+        prefs = preferences.get(context)
         model_setting = self.model_dir or (prefs.model_dir if prefs is not None else "")
         model = bpy.path.abspath(model_setting) if model_setting else None
         return {"footage": footage, "tracks": tracks, "camera": self._camera_file, "out": str(out),

@@ -2,15 +2,16 @@
 
 import bpy
 
+from .. import preferences
 from .camera_workflow import draw_camera_workflow
 
 
 def _draw_render_buttons(layout, context) -> None:
     """Model state and the Preview / Render New View buttons."""
-    addon = context.preferences.addons.get(__package__.rsplit(".", 1)[0])
-    model = addon.preferences.model_dir if addon is not None else ""
-    col = layout.column(align=True)
-    col.label(text=f"Model: {model}" if model else "Model: none set (Preview only)", icon="NODE_COMPOSITING")
+    prefs = preferences.get(context)
+    model = prefs.model_dir if prefs is not None else ""
+    col = layout.column(align=True)  # no filesystem access in draw: an empty setting means the engine's default
+    col.label(text=f"Model: {model}" if model else "Model: Built-in default", icon="NODE_COMPOSITING")
     row = col.row(align=True)
     row.operator("track2view.preview_view", icon="IMAGE_PLANE")
     row.operator("track2view.render_view", icon="RENDER_ANIMATION")
