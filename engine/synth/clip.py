@@ -165,14 +165,20 @@ def load_clip(folder: str | os.PathLike) -> SynthClip:
     meta_path = folder / "meta.json"
     if not meta_path.is_file():
         raise UserError(f"{folder} is not a synthetic clip (no meta.json); make one with `t2v synth`")
-    meta = json.loads(meta_path.read_text())
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{meta_path} is damaged ({exc}); render the clip again with `t2v synth`") from exc
     if meta.get("format") != CLIP_FORMAT:
         raise UserError(f"{meta_path}: clip format {meta.get('format')} is not supported (expected {CLIP_FORMAT})")
     views = []
     for k in range(int(meta["cameras"])):
         d = camera_dir(folder, k)
         tracks = load_tracks(d / "tracks.npz")
-        depth = np.load(d / "depth.npy", allow_pickle=False)
+        try:
+            depth = np.load(d / "depth.npy", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{d / 'depth.npy'} is missing or damaged ({exc}); render the clip again") from exc
         views.append(SynthView(frames=read_frames(d / "rgb").frames, depth=depth,
                                camera=load_camera_json(d / "CAM.json"), tracks=tracks))
     return SynthClip(kind=meta["kind"], seed=int(meta["seed"]), preset=meta["preset"], views=views, meta=meta)
