@@ -1,10 +1,11 @@
 """``blender -c track2view ...``: batch commands inside Blender (registered with register_cli_command).
 
 ``blender -c track2view render SHOT.blend [--camera CamB] [--preview] [--output DIR] [--model DIR]
-[--save-as OUT.blend]``
+[--save-as OUT.blend [--overwrite]]``
 opens SHOT.blend, runs Render New View (or Preview New View) on the camera (default: the shot's
 Target Camera), prints progress lines and returns exit code 0 on success, 1 on any failure. The
-.blend is saved only with ``--save-as`` (which may name SHOT.blend itself: that is asking for it).
+.blend is saved only with ``--save-as``; an existing file there (SHOT.blend itself included) is
+refused before rendering unless ``--overwrite`` is given.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--output", default="", help="folder for renders (default: beside the .blend)")
     render.add_argument("--model", default="", help="Track2View model folder (default: the add-on preference)")
     render.add_argument("--save-as", type=Path, help="save the .blend with the new strips here")
+    render.add_argument("--overwrite", action="store_true",
+                        help="let --save-as replace an existing .blend (the input one included)")
     return parser
 
 
@@ -39,6 +42,10 @@ def main(argv: list[str]) -> int:
         return int(exc.code or 0)
     if not args.blend.is_file():
         print(f"{COMMAND} render: error: {args.blend} not found", file=sys.stderr)
+        return 1
+    if args.save_as and args.save_as.exists() and not args.overwrite:
+        print(f"{COMMAND} render: error: {args.save_as} exists; pass --overwrite to replace it "
+              f"or choose another --save-as path", file=sys.stderr)
         return 1
     try:
         bpy.ops.wm.open_mainfile(filepath=str(args.blend.resolve()))
@@ -54,7 +61,12 @@ def main(argv: list[str]) -> int:
         print(f"{COMMAND} render: {', '.join(sorted(result)).lower()}", file=sys.stderr)
         return 1
     if args.save_as:
-        bpy.ops.wm.save_as_mainfile(filepath=str(args.save_as.resolve()))
+        try:
+            bpy.ops.wm.save_as_mainfile(filepath=str(args.save_as.resolve()))
+        except RuntimeError as exc:
+            message = " ".join(str(exc).split())
+            print(f"{COMMAND} render: error: cannot save {args.save_as}: {message}", file=sys.stderr)
+            return 1
         print(f"saved {args.save_as}")
     return 0
 

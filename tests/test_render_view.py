@@ -126,6 +126,17 @@ assert len(os.listdir(root / "renders" / "CamA" / "render_001" / "frames")) == 4
 assert blender_cli.main(["render", str(blend), "--camera", "Nope", "--preview"]) == 1
 assert blender_cli.main(["render", str(blend), "--camera", "CamA"]) == 1
 assert blender_cli.main(["render", str(root / "missing.blend")]) == 1
+# --save-as never replaces a .blend silently (the input included); save errors are one line, exit 1.
+out_saved = (root / "out.blend").stat().st_mtime_ns
+for target in (root / "out.blend", blend):
+    assert blender_cli.main(["render", str(blend), "--camera", "CamA", "--preview",
+                             "--save-as", str(target)]) == 1
+assert (root / "out.blend").stat().st_mtime_ns == out_saved and blend.stat().st_mtime_ns == saved
+assert blender_cli.main(["render", str(blend), "--camera", "CamA", "--preview",
+                         "--save-as", str(root / "out.blend"), "--overwrite"]) == 0
+assert (root / "out.blend").stat().st_mtime_ns != out_saved
+assert blender_cli.main(["render", str(blend), "--camera", "CamA", "--preview",
+                         "--save-as", "/proc/track2view/out.blend"]) == 1
 print("ok")
 """)
 
