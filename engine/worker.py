@@ -18,7 +18,8 @@ Blender's UI thread never runs the engine; it starts ``python -m <pkg>.engine.wo
   Anything else the job prints goes to stderr, never into the protocol.
 - cancel: the parent terminates the process (SIGTERM); the worker turns it into
   :class:`~.errors.Cancelled` so the atomic writers remove their temporary files, and exits with
-  :data:`CANCELLED_EXIT_CODE` without a reply. After :data:`TERMINATE_GRACE_S` the parent kills it.
+  :data:`CANCELLED_EXIT_CODE` without a reply. After :data:`TERMINATE_GRACE_S` the parent kills it
+  (from a thread when the caller must not block, e.g. Blender's UI).
 
 :class:`WorkerProcess` is the parent's side (bpy-free): it builds the child's command line and
 environment so the child imports exactly the parent's copy of the package under the parent's name.
@@ -153,9 +154,13 @@ def selftest(params: dict, progress: Progress) -> dict:
 
     ``params``: ``steps`` (int, default 3), ``delay`` (seconds per step, default 0), ``out`` (optional
     folder, written atomically with one file per step), ``fail`` (``"user"``, ``"exception"`` or
-    ``"exit"``: raise a UserError / RuntimeError / exit with code 3 after the steps).
+    ``"exit"``: raise a UserError / RuntimeError / exit with code 3 after the steps), ``ignore_terminate``
+    (bool: ignore SIGTERM, as a hung job would, so the parent has to kill it).
     """
     from .io.atomic import atomic_dir
+
+    if params.get("ignore_terminate"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     steps, delay = int(params.get("steps", 3)), float(params.get("delay", 0.0))
     out = params.get("out")
@@ -247,15 +252,26 @@ class WorkerProcess:
     def running(self) -> bool:
         return self._process.poll() is None
 
-    def cancel(self, grace: float = TERMINATE_GRACE_S) -> None:
-        """Terminate the worker (it removes its temporary outputs), kill it after ``grace`` seconds."""
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(grace)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+    def cancel(self, grace: float = TERMINATE_GRACE_S, wait: bool = True) -> None:
+        """Terminate the worker (it removes its temporary outputs), kill it after ``grace`` seconds.
+
+        ``wait=True`` returns once the worker has exited; ``wait=False`` returns at once (Blender's
+        UI thread) and a daemon thread kills the worker if it outlives ``grace``.
+        """
+        if self._process.poll() is not None:
+            return
+        self._process.terminate()
+        killer = threading.Thread(target=self._kill_after, args=(grace,), daemon=True)
+        killer.start()
+        if wait:
+            killer.join()
+
+    def _kill_after(self, grace: float) -> None:
+        try:
+            self._process.wait(grace)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
 
     def run(self, on_progress: Progress | None = None) -> dict:
         """Block until the job ends: its result; raises UserError / WorkerError; cancels on Ctrl-C."""

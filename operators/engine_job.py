@@ -77,9 +77,13 @@ class EngineJobMixin:
         return {"PASS_THROUGH"}
 
     def cancel(self, context) -> None:
-        """Esc, or Blender ending the operator (e.g. loading a file): terminate the worker."""
+        """Esc, or Blender ending the operator (e.g. loading a file): terminate the worker.
+
+        Returns at once: the worker removes its temporary outputs as it exits (a thread kills it
+        after ``TERMINATE_GRACE_S``); the UI never waits for it.
+        """
         if self._worker is not None:
-            self._worker.cancel()
+            self._worker.cancel(wait=False)
         self._stop(context, "Cancelled")
 
     def _start(self, context, params: dict) -> None:

@@ -46,7 +46,15 @@ assert settings.status.startswith("step "), settings.status
 other = Job({{"steps": 1}})
 assert other.execute(ctx) == {{"CANCELLED"}} and "already running" in other.reports[0][1]
 assert op.modal(ctx, Event("MOUSEMOVE")) == {{"PASS_THROUGH"}}
+worker = op._worker
+started = time.monotonic()
 assert op.modal(ctx, Event("ESC")) == {{"CANCELLED"}}
+assert time.monotonic() - started < 1.0, "Esc waited for the worker"
+from track2view.engine.worker import TERMINATE_GRACE_S
+deadline = time.monotonic() + TERMINATE_GRACE_S + 5
+while worker.running and time.monotonic() < deadline:
+    time.sleep(0.05)
+assert not worker.running
 assert os.listdir({str(tmp_path)!r}) == [], os.listdir({str(tmp_path)!r})
 assert op.reports[0][0] == "WARNING" and "cancelled" in op.reports[0][1]
 assert settings.status == "Cancelled" and op.results == []

@@ -1,8 +1,10 @@
 """The worker subprocess protocol: progress, result, UserError, exception, crash, cancel."""
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -71,3 +73,15 @@ def test_bootstrap_imports_the_package_under_the_parents_name():
     result = json.loads(done.stdout.splitlines()[-1])
     assert result == {"type": "result", "data": {"steps": 1, "python": sys.executable,
                                                  "package": "bl_ext.user_default.track2view"}}, done.stderr
+
+
+def test_cancel_without_waiting_returns_at_once_and_kills_after_the_grace():
+    proc = WorkerProcess(SELFTEST, {"steps": 200, "delay": 0.05, "ignore_terminate": True})
+    assert proc.messages.get(timeout=30)["type"] == "progress"
+    started = time.monotonic()
+    proc.cancel(grace=0.5, wait=False)
+    assert time.monotonic() - started < 0.3 and proc.running
+    last = proc.messages.get(timeout=10)
+    while last["type"] != "exit":
+        last = proc.messages.get(timeout=10)
+    assert last["code"] == -signal.SIGKILL
