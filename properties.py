@@ -1,7 +1,7 @@
 """Per-scene settings and state (``scene.track2view``)."""
 
 import bpy
-from bpy.props import BoolProperty, FloatProperty, PointerProperty, StringProperty
+from bpy.props import BoolProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
 
 
 def _is_camera(_self, obj) -> bool:
@@ -18,6 +18,12 @@ class Track2ViewSceneSettings(bpy.types.PropertyGroup):
         name="Tracks",
         description="Tracks file (.npz) reconstructed from the footage",
         subtype="FILE_PATH",
+    )
+    footage_frame_start: IntProperty(
+        name="Footage Frame Start",
+        description="Scene frame where footage (and tracks) frame 0 plays; set by Import Footage. Renders and "
+                    "coverage of the scene's frame range use the footage frames under it",
+        default=1,
     )
     source_camera: PointerProperty(
         name="Source Camera",
@@ -44,6 +50,27 @@ class Track2ViewSceneSettings(bpy.types.PropertyGroup):
     )
     status: StringProperty(name="Status", description="What the engine is doing")
     progress: FloatProperty(name="Progress", min=0.0, max=1.0, subtype="FACTOR")
+
+    def footage_range(self, scene: bpy.types.Scene, available: int | None = None) -> tuple[int, int]:
+        """Footage/tracks frames [A, B) (0-based) under the scene's frame range.
+
+        Footage frame 0 plays at scene frame ``footage_frame_start``. ``available``: the footage's
+        frame count when known. Raises UserError when the range starts before the footage or (with
+        ``available``) ends after it.
+        """
+        from .engine.errors import UserError
+
+        first = scene.frame_start - self.footage_frame_start
+        stop = first + scene.frame_end - scene.frame_start + 1
+        if first < 0:
+            raise UserError(f"Frame Start {scene.frame_start} is before the footage, which starts at scene frame "
+                            f"{self.footage_frame_start} (Footage Frame Start): set Frame Start to at least "
+                            f"{self.footage_frame_start}")
+        if available is not None and stop > available:
+            raise UserError(f"the scene's frames {scene.frame_start}-{scene.frame_end} run past the footage's "
+                            f"{available} frames (scene frames {self.footage_frame_start}-"
+                            f"{self.footage_frame_start + available - 1}): shorten the frame range")
+        return first, stop
 
 
 def register():

@@ -4,7 +4,8 @@ Drawn over the 3D View in camera view through the scene's target camera (POST_PI
 points were visible in the source view (the footage shows them), red points were not (the model
 must invent them). Projection, visibility and occlusion come from the engine
 (:func:`..engine.coverage.target_view_points`) for the current frame only, so the overlay follows
-the camera live while the artist edits it. Tracks frame i is scene frame ``scene.frame_start + i``.
+the camera live while the artist edits it. Tracks frame i is scene frame
+``scene.track2view.footage_frame_start + i`` (set by Import Footage).
 
 The tracks come from :func:`set_overlay_tracks` (called by the Coverage Preview operator). The draw
 callback draws nothing — and does not fail — in background mode, without tracks, outside camera
@@ -46,7 +47,7 @@ def overlay_points(scene: bpy.types.Scene, camera_obj: bpy.types.Object) -> tupl
     None when the scene has no overlay tracks or the current frame lies outside them.
     """
     tracks = _tracks.get(scene.name)
-    t = scene.frame_current - scene.frame_start
+    t = scene.frame_current - scene.track2view.footage_frame_start
     if tracks is None or camera_obj is None or camera_obj.type != "CAMERA" or not 0 <= t < tracks.num_frames:
         return None
     if camera_obj.data.type != "PERSP":

@@ -46,7 +46,8 @@ def _format_ranges(ranges) -> list[str]:
 def run_coverage_preview(scene: bpy.types.Scene) -> dict:
     """Compute coverage of the scene's target camera against its tracks; store and return the report.
 
-    Tracks frame i is scene frame ``scene.frame_start + i``; the report covers the frames both have.
+    Tracks frame i is scene frame ``footage_frame_start + i``; the report covers the scene's frame
+    range where the tracks have frames.
     """
     settings = scene.track2view
     camera = settings.target_camera
@@ -55,9 +56,13 @@ def run_coverage_preview(scene: bpy.types.Scene) -> dict:
     if not settings.tracks_path:
         raise UserError("no tracks yet: reconstruct the shot first (Shot → Tracks is empty)")
     tracks = _load_tracks_cached(bpy.path.abspath(settings.tracks_path))
-    frames = min(tracks.num_frames, scene.frame_end - scene.frame_start + 1)
+    first, stop = settings.footage_range(scene)
+    if first >= tracks.num_frames:
+        raise UserError(f"the tracks end at scene frame {settings.footage_frame_start + tracks.num_frames - 1}, "
+                        f"before Frame Start {scene.frame_start}: choose a frame range inside the shot")
+    frames = min(tracks.num_frames, stop) - first
     target = camera_track_from_blender(scene, camera, range(scene.frame_start, scene.frame_start + frames))
-    report = compute_coverage(tracks, target)
+    report = compute_coverage(tracks.subset(frames=slice(first, first + frames)), target)
     doc = report.to_json(scene.frame_start)
     ranges = _format_ranges(report.poor_ranges(scene.frame_start))
     worst = int(report.coverage.argmin())

@@ -1,6 +1,7 @@
 """Import Footage: a movie file or an image sequence becomes the shot of the scene.
 
-Sets the scene's fps, frame range (footage frame 0 at scene frame 1) and render resolution, shows the
+Sets the scene's fps, frame range (footage frame 0 at scene frame 1, remembered as
+``scene.track2view.footage_frame_start``) and render resolution, shows the
 footage as the background of the source camera (the panel's Source Camera, else the scene camera,
 else a new camera "Source Camera", which then becomes the scene camera) and sets
 ``scene.track2view.footage_path``. Picking any image of a sequence imports its whole folder.
@@ -69,6 +70,7 @@ def import_footage(context, path: str) -> bpy.types.MovieClip:
     clip.frame_start = scene.frame_start
     show_as_background(source_camera(context), clip)
     scene.track2view.footage_path = str(location)
+    scene.track2view.footage_frame_start = scene.frame_start
     return clip
 
 

@@ -1,7 +1,8 @@
 """Render New View / Preview New View: target camera → engine worker → image strips in the sequencer.
 
-Frame mapping: footage frame 0 is scene frame ``scene.frame_start``; the scene's frame range is
-rendered and must not be longer than the footage. The target camera (any camera; keyframed or
+Frame mapping: footage frame 0 is scene frame ``scene.track2view.footage_frame_start`` (set by
+Import Footage); the scene's frame range is rendered from the footage frames under it, which must
+exist (a later Frame Start renders part of the shot). The target camera (any camera; keyframed or
 static; lens, sensor and shift animation included) is read per frame by ``bridge/camera.py``.
 
 Output: a new numbered folder per render, ``<Output>/<camera>/<preview|render>_NNN`` (Output
@@ -92,6 +93,7 @@ class _RenderNewView(EngineJobMixin):
                                  "import a shot or set Footage in the Track2View panel")
         tracks = _existing_file(settings.tracks_path, "tracks",
                                 "reconstruct the tracks first or set Tracks in the Track2View panel")
+        frames = settings.footage_range(scene)  # the engine refuses a range past the footage's end
         camera = bpy.data.objects.get(self.camera) if self.camera else settings.target_camera
         if camera is None:
             raise UserError(f"no camera named '{self.camera}'" if self.camera else
@@ -112,7 +114,7 @@ class _RenderNewView(EngineJobMixin):
         model_setting = self.model_dir or (prefs.model_dir if prefs is not None else "")
         model = bpy.path.abspath(model_setting) if model_setting else None
         return {"footage": footage, "tracks": tracks, "camera": self._camera_file, "out": str(out),
-                "preview": self.preview, "model": model, "frames": [0, cam.num_frames],
+                "preview": self.preview, "model": model, "frames": list(frames),
                 "device": prefs.device.lower() if prefs is not None else "auto",
                 "cache_dir": prefs.resolved_cache_dir() if prefs is not None else None}
 

@@ -169,3 +169,26 @@ assert first_free_channel(scene, 20, 30) == 1
 print("ok")
 """)
     assert out.strip().endswith("ok")
+
+
+def test_later_frame_start_renders_the_footage_frames_under_it(tmp_path):
+    run_python(f"ROOT = {str(tmp_path)!r}\n" + _SETUP + """
+picked = sorted((root / "footage").iterdir())[0]
+assert bpy.ops.track2view.import_footage(filepath=str(picked)) == {"FINISHED"}
+assert (scene.frame_start, scene.frame_end, settings.footage_frame_start) == (1, 4, 1)
+scene.frame_start = 3  # render part of the shot: scene frames 3-4 are footage frames 2-3
+assert bpy.ops.track2view.preview_view(camera="CamA") == {"FINISHED"}
+assert ours() == [("T2V CamA", 2, 3, 2, False), ("T2V CamA holes", 3, 3, 2, True)], ours()
+out = root / "track2view_renders" / "CamA" / "preview_001"
+rendered = read_frames(out / "frames").frames
+holes = read_frames(out / "holes").frames[..., 0] > 127
+assert len(rendered) == 2 and psnr(rendered, frames[2:4], ~holes) >= 30.0, psnr(rendered, frames[2:4], ~holes)
+assert psnr(rendered[:1], frames[:1], ~holes[:1]) < psnr(rendered[:1], frames[2:3], ~holes[:1])
+scene.frame_start = 0
+try:
+    bpy.ops.track2view.preview_view(camera="CamA")
+    raise AssertionError("no error for a Frame Start before the footage")
+except RuntimeError as exc:
+    assert "before the footage" in str(exc), exc
+print("ok")
+""")
