@@ -42,20 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from ..eval.harness import EvalConfig, check_config, run_eval
+    from ._progress import progress_bar
 
     config = EvalConfig(suite=args.suite, methods=[m.strip() for m in args.methods.split(",") if m.strip()],
                         out=args.out, data=args.data, model=args.model, camera_model=args.camera_model,
                         cache=None if args.no_cache else args.cache, device=args.device, steps=args.steps,
                         overwrite=args.overwrite)
     check_config(config)
-    with tqdm(total=1000, bar_format="{l_bar}{bar}| {elapsed} {desc}") as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.update(max(0, round(fraction * 1000) - bar.n))
-            bar.set_description_str(message[:60])
-
+    with progress_bar() as progress:
         run_eval(config, progress)
     print((args.out / "results.md").read_text())
     print(f"results: {args.out / 'results.json'}; plots: {args.out / 'plots'}")

@@ -35,22 +35,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from ..generate import generate_new_view
     from ..geometry.camera import load_camera_json
     from ..io.atomic import check_writable_target
     from ..io.video import write_frames
     from ..render import camera_for_frames, load_footage_and_tracks
+    from ._progress import progress_bar
 
     out = check_writable_target(args.out, args.overwrite)
     footage, tracks = load_footage_and_tracks(str(args.footage), str(args.tracks))
     camera = camera_for_frames(load_camera_json(args.camera), len(footage.frames))
-    with tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {desc}") as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.update(round(fraction * 100) - bar.n)
-            bar.set_description_str(message)
-
+    with progress_bar() as progress:
         frames = generate_new_view(footage.frames, tracks, camera, args.model, steps=args.steps, seed=args.seed,
                                    progress=progress, conditioner=args.conditioner, device=args.device,
                                    cache_dir=args.cache_dir, max_side=args.max_side)

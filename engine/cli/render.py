@@ -42,15 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from ..render import render_new_view
+    from ._progress import progress_bar
 
-    with tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {desc}") as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.update(round(fraction * 100) - bar.n)
-            bar.set_description_str(message)
-
+    with progress_bar() as progress:
         result = render_new_view(args.footage, args.tracks, args.camera, args.out, preview=args.preview,
                                  model=str(args.model) if args.model else None, overwrite=args.overwrite,
                                  frames=args.frames, device=args.device, steps=args.steps,

@@ -47,19 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from tqdm import tqdm
-
     from ..io.atomic import check_writable_target
     from ..tracking.pipeline import TrackOptions, report_path, track_footage, write_outputs
+    from ._progress import progress_bar
 
     out = check_writable_target(args.out, args.overwrite)
     options = TrackOptions(max_points=args.max_points, frames=parse_frames(args.frames), focal_px=args.focal_px,
                            lens_mm=args.lens_mm, sensor_mm=args.sensor_mm, depth=args.depth)
-    with tqdm(total=100, unit="%", desc="track", leave=False) as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.set_postfix_str(message)
-            bar.update(max(0, round(fraction * 100) - bar.n))
-
+    with progress_bar() as progress:
         tracks, report = track_footage(args.input, options, progress)
         write_outputs(tracks, report, out)
     summary = {k: report[k] for k in ("camera_mode", "focal_source", "focal_px", "points", "dynamic",
