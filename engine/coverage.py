@@ -185,11 +185,16 @@ def poor_coverage_warning(tracks_path: str | os.PathLike, target: CameraTrack, f
     ranges = report.poor_ranges(frame_start)
     if not ranges:
         return None
-    text = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges)
+    text = format_frame_ranges(ranges)
     worst = int(report.coverage.argmin())
     return (f"poor coverage (under {threshold:.0%} of the view seen in the footage) at frames {text}, worst "
             f"{report.coverage[worst]:.0%} at frame {frame_start + worst}: the model must invent most of "
             "the image there (see Coverage Preview)")
+
+
+def format_frame_ranges(ranges: list[tuple[int, int]]) -> str:
+    """``[(3, 5), (9, 9)]`` → ``"3-5, 9"`` (inclusive ranges); ``""`` for no ranges."""
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges)
 
 
 def poor_coverage_frames(coverage: np.ndarray | list[float], threshold: float = POOR_COVERAGE,

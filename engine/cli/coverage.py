@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..coverage import compute_coverage
+    from ..coverage import compute_coverage, format_frame_ranges
     from ..coverage_plot import save_coverage_plot
     from ..geometry.camera import load_camera_json
     from ..io.atomic import atomic_file, check_writable_target
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.frame_start + i:5d}  {report.coverage[i]:8.3f}  {report.reference[i]:6.3f}  "
               f"{report.tracks[i]:6d}{flag}")
     ranges = report.poor_ranges(args.frame_start)
-    text = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges) or "none"
+    text = format_frame_ranges(ranges) or "none"
     print(f"mean {report.coverage.mean():.3f}, min {report.coverage.min():.3f}; poor frames: {text}")
     if args.json is not None:
         with atomic_file(args.json) as tmp:
