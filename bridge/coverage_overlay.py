@@ -27,17 +27,22 @@ POINT_SIZE = 5.0  # pixels
 SEEN_COLOUR = (0.15, 0.9, 0.2, 0.9)
 UNSEEN_COLOUR = (0.95, 0.15, 0.1, 0.9)
 
-_tracks: dict[str, Tracks] = {}  # scene name → tracks shown by the overlay
+_tracks: dict[tuple[str, str, str], Tracks] = {}  # _overlay_key(scene) → tracks shown by the overlay
 _handle = None
 _last: list = [None, None]  # [key, points] of the last overlay_points computation
 
 
+def _overlay_key(scene: bpy.types.Scene) -> tuple[str, str, str]:
+    """(.blend path, scene name, Tracks setting): another file's same-named scene, or other tracks, show nothing."""
+    return bpy.data.filepath, scene.name, scene.track2view.tracks_path
+
+
 def set_overlay_tracks(scene: bpy.types.Scene, tracks: Tracks | None) -> None:
-    """Show ``tracks`` in the overlay of ``scene`` (None: show nothing)."""
+    """Show ``tracks`` in the overlay of ``scene`` (None: show nothing) while its file and Tracks setting stay."""
     if tracks is None:
-        _tracks.pop(scene.name, None)
+        _tracks.pop(_overlay_key(scene), None)
     else:
-        _tracks[scene.name] = tracks
+        _tracks[_overlay_key(scene)] = tracks
     _last[:] = [None, None]
 
 
@@ -46,7 +51,7 @@ def overlay_points(scene: bpy.types.Scene, camera_obj: bpy.types.Object) -> tupl
 
     None when the scene has no overlay tracks or the current frame lies outside them.
     """
-    tracks = _tracks.get(scene.name)
+    tracks = _tracks.get(_overlay_key(scene))
     t = scene.frame_current - scene.track2view.footage_frame_start
     if tracks is None or camera_obj is None or camera_obj.type != "CAMERA" or not 0 <= t < tracks.num_frames:
         return None
@@ -54,7 +59,7 @@ def overlay_points(scene: bpy.types.Scene, camera_obj: bpy.types.Object) -> tupl
         return None
     K = intrinsics_from_blender(scene, camera_obj.data)
     w2c = w2c_from_matrix_world(camera_obj.matrix_world)
-    key = (scene.name, id(tracks), t, K.tobytes(), w2c.tobytes())
+    key = (_overlay_key(scene), id(tracks), t, K.tobytes(), w2c.tobytes())
     if _last[0] != key:  # redraws without a change (hover, UI) reuse the last frame's points
         cam = CameraTrack(K=K, w2c=w2c, size=render_size(scene))
         uv, shown, seen = target_view_points(tracks.subset(frames=slice(t, t + 1)), cam)
