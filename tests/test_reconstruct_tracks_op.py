@@ -7,7 +7,7 @@ from .conftest import run_python
 pytestmark = pytest.mark.bpy
 
 _SCRIPT = """
-import json, time, numpy as np, bpy, track2view
+import hashlib, json, time, numpy as np, bpy, track2view
 from pathlib import Path
 from tests.tracking_scene import render_clip
 from track2view.engine.io.video import write_frames
@@ -37,7 +37,7 @@ assert cam is not None and scene.camera == cam
 assert cam.data.show_background_images and cam.data.background_images[0].clip is not None
 
 bpy.ops.track2view.reconstruct_tracks(max_points=1500)
-cache = root / "track2view" / "shot.tracks.npz"
+cache = root / "track2view" / f"shot-{hashlib.sha1(str((root / 'shot').resolve()).encode()).hexdigest()[:8]}.tracks.npz"
 assert cache.is_file() and bpy.path.abspath(settings.tracks_path) == str(cache), settings.tracks_path
 tracks = load_tracks(cache)
 
@@ -47,7 +47,8 @@ np.testing.assert_allclose(cam_track.K, tracks.K, rtol=1e-4, atol=1e-3)
 np.testing.assert_allclose(cam_track.w2c, tracks.w2c, atol=1e-4)
 
 # The track object plays the tracks back (Geometry Nodes, no frame handlers).
-obj = bpy.data.objects["Tracks shot"]
+track_name = "Tracks " + cache.name.removesuffix(".tracks.npz")
+obj = bpy.data.objects[track_name]
 assert not bpy.app.handlers.frame_change_pre and not bpy.app.handlers.frame_change_post
 for frame in (1, 6):
     scene.frame_set(frame)
@@ -65,10 +66,30 @@ for frame in (1, 6):
 bpy.ops.wm.save_mainfile()
 stamp = cache.stat().st_mtime_ns
 bpy.ops.wm.open_mainfile(filepath=str(root / "shot.blend"))
-assert "Tracks shot" in bpy.data.objects and bpy.context.scene.track2view.source_camera is not None
+assert track_name in bpy.data.objects and bpy.context.scene.track2view.source_camera is not None
 start = time.perf_counter()
-bpy.ops.track2view.reconstruct_tracks()
+bpy.ops.track2view.reconstruct_tracks(max_points=1500)
 assert cache.stat().st_mtime_ns == stamp and time.perf_counter() - start < 5
+sidecar = json.loads((cache.parent / (cache.name + ".settings.json")).read_text())
+assert sidecar["max_points"] == 1500 and sidecar["focal_px"] is None and sidecar["frames"] == [0, 8], sidecar
+
+# A corrupt cache is an error report, not a traceback.
+good = cache.read_bytes()
+cache.write_bytes(b"not an npz")
+try:
+    bpy.ops.track2view.reconstruct_tracks(max_points=1500)
+    raise SystemExit("a corrupt cache was accepted")
+except RuntimeError as exc:
+    assert "not a readable tracks file" in str(exc) and "Recompute" in str(exc), exc
+cache.write_bytes(good)
+
+# Other settings (here the camera lens, as focal in pixels from bridge/camera.py) → tracked again.
+bpy.context.scene.track2view.source_camera.data.lens = 30.0
+bpy.ops.track2view.reconstruct_tracks(max_points=1500, use_camera_lens=True)
+assert cache.stat().st_mtime_ns != stamp
+sidecar = json.loads((cache.parent / (cache.name + ".settings.json")).read_text())
+expected = 30.0 / bpy.context.scene.track2view.source_camera.data.sensor_width * 160
+assert abs(sidecar["focal_px"] - expected) < 1e-3, sidecar
 print("OK")
 """
 
@@ -76,3 +97,4 @@ print("OK")
 def test_import_footage_and_reconstruct_tracks(tmp_path, blender_user):
     out = run_python(f"ROOT = {str(tmp_path)!r}\n" + _SCRIPT, env=blender_user)
     assert out.strip().endswith("OK")
+    assert "not reusing" in out and "focal_px changed" in out, out
