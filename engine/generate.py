@@ -14,11 +14,21 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .errors import UserError
 from .geometry.camera import CameraTrack
 from .io.tracks import Tracks
 
 Progress = Callable[[float, str], None]
 DEFAULT_STEPS = 20
+PRECISIONS = ("fp32", "fp16", "bf16")  # transformer dtypes: float32, float16, bfloat16 (the last two CUDA only)
+
+
+def check_precision(precision: str) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`, else :class:`UserError` naming the choices."""
+    if precision not in PRECISIONS:
+        raise UserError(f"unknown precision '{precision}': choose one of {', '.join(PRECISIONS)} "
+                        "(the add-on's Precision preference)")
+    return precision
 
 
 def generate_new_view(
@@ -32,6 +42,7 @@ def generate_new_view(
     progress: Progress | None = None,
     conditioner: str = "onnx",
     device: str = "auto",
+    precision: str = "fp32",
     cache_dir: str | os.PathLike | None = None,
     max_side: int | None = None,
     resize_to_target: bool = True,
@@ -48,6 +59,9 @@ def generate_new_view(
         progress: ``progress(fraction in [0, 1], message)``; raising :class:`~.errors.Cancelled`
             from it cancels.
         conditioner: ``"onnx"`` (ONNX Runtime) or ``"torch"``. device: ``auto``/``cuda``/``cpu``.
+        precision: the transformer's dtype, one of :data:`PRECISIONS`; fp16/bf16 apply on CUDA only
+            (elsewhere the model runs in fp32 and ``progress`` says so once). The VAE and the
+            conditioner stay float32.
         cache_dir: where an ONNX export made on first use is cached.
         max_side: generation resolution, long side in pixels (default: the pipeline's).
         resize_to_target: resize the generated frames (bicubic) to the target camera's size.
@@ -61,11 +75,16 @@ def generate_new_view(
     from .model.pipeline import Track2ViewPipeline
     from .runtime import select_torch_device
 
+    check_precision(precision)
     report = progress or (lambda fraction, message: None)
-    report(0.0, "loading the model")
     torch_device = select_torch_device(device)
+    if precision != "fp32" and torch_device.type != "cuda":
+        report(0.0, f"precision {precision} needs a CUDA GPU: running in fp32 on {torch_device.type}")
+        precision = "fp32"
+    dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+    report(0.0, "loading the model")
     pipe = Track2ViewPipeline.from_pretrained(model_dir, conditioner=conditioner, cache_dir=cache_dir,
-                                              device=device)
+                                              device=device, torch_dtype=dtype)
     pipe.place(torch_device, memory_saving=torch_device.type == "cuda")
     pipe.set_progress_bar_config(disable=True)
 

@@ -98,19 +98,23 @@ def _check_model(model: str | None) -> None:
 def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camera: str | os.PathLike,
                     out: str | os.PathLike, *, preview: bool = False, model: str | None = None,
                     overwrite: bool = False, frames: tuple[int, int | None] | None = None,
-                    device: str = "auto", steps: int | None = None, cache_dir: str | None = None,
-                    progress: Progress = _no_progress) -> dict:
+                    device: str = "auto", precision: str = "fp32", steps: int | None = None,
+                    cache_dir: str | None = None, progress: Progress = _no_progress) -> dict:
     """Render the target ``camera`` (CAM.json) view of ``footage`` along ``tracks`` into ``out``.
 
     Returns a JSON-able summary: ``out``, ``frames_dir``, ``holes_dir``, ``mp4``, ``num_frames``,
     ``size`` (W, H), ``fps``, ``mode`` ("preview" or "model"). See the module docstring for the
-    layout. Raises :class:`UserError` for bad input, before anything is written.
+    layout. ``precision`` (fp32/fp16/bf16, see :func:`.generate.generate_new_view`) applies to the
+    model only. Raises :class:`UserError` for bad input, before anything is written.
     """
     from .io.video import write_frames, write_mp4
 
     target = load_camera_json(camera)
     if not preview:
+        from .generate import check_precision
         from .model.model_folder import default_model_folder
+
+        check_precision(precision)
 
         model = model or (str(default_model_folder()) if default_model_folder() else None)
         _check_model(model)
@@ -134,7 +138,8 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
             progress(0.25 + 0.65 * fraction, message)
 
         result_frames = generate_new_view(video.frames, paired, target, model, steps=steps or DEFAULT_STEPS,
-                                          device=device, cache_dir=cache_dir, progress=model_progress)
+                                          device=device, precision=precision, cache_dir=cache_dir,
+                                          progress=model_progress)
     progress(0.9, "writing frames")
     start = frames[0] if frames is not None else 0
     with atomic_dir(out) as tmp:
@@ -158,7 +163,8 @@ def render_job(params: dict, progress: Progress) -> dict:
 
     ``params``: ``footage``, ``tracks``, ``camera`` (CAM.json path), ``out`` (str); optional
     ``preview`` (bool), ``model`` (folder or null), ``overwrite`` (bool), ``frames`` ([A, B|null]),
-    ``device`` ("auto" | "cuda" | "cpu"), ``steps`` (denoising steps), ``cache_dir`` (ONNX cache).
+    ``device`` ("auto" | "cuda" | "cpu"), ``precision`` ("fp32" | "fp16" | "bf16"), ``steps``
+    (denoising steps), ``cache_dir`` (ONNX cache).
     """
     missing = [k for k in ("footage", "tracks", "camera", "out") if not params.get(k)]
     if missing:
@@ -169,5 +175,6 @@ def render_job(params: dict, progress: Progress) -> dict:
         preview=bool(params.get("preview", False)), model=params.get("model") or None,
         overwrite=bool(params.get("overwrite", False)),
         frames=(int(frames[0]), None if frames[1] is None else int(frames[1])) if frames else None,
-        device=str(params.get("device", "auto")), steps=params.get("steps"),
+        device=str(params.get("device", "auto")), precision=str(params.get("precision", "fp32")),
+        steps=params.get("steps"),
         cache_dir=params.get("cache_dir") or None, progress=progress)

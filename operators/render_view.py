@@ -116,6 +116,7 @@ class _RenderNewView(EngineJobMixin):
         return {"footage": footage, "tracks": tracks, "camera": self._camera_file, "out": str(out),
                 "preview": self.preview, "model": model, "frames": list(frames),
                 "device": prefs.device.lower() if prefs is not None else "auto",
+                "precision": prefs.precision.lower() if prefs is not None else "fp32",
                 "cache_dir": prefs.resolved_cache_dir() if prefs is not None else None}
 
     def on_result(self, context, result: dict) -> None:

@@ -99,3 +99,28 @@ def test_full_render_uses_the_model_folder(shot, tmp_path, monkeypatch):
     warped_out = tmp_path / "warp"
     assert main(_args(root, warped_out, "orbit.json", "--preview")) == 0
     assert np.abs(rendered.astype(int) - read_frames(warped_out / "frames").frames).mean() > 5
+
+
+def test_half_precision_on_cpu_runs_in_fp32_and_says_so(shot, tmp_path, monkeypatch):
+    from track2view.engine.errors import UserError
+    from track2view.engine.render import render_new_view
+
+    from .test_dit_pipeline import make_pipeline
+
+    monkeypatch.setenv("TRACK2VIEW_CACHE", str(tmp_path / "cache"))
+    root, frames = shot
+    model = tmp_path / "model"
+    make_pipeline().save_pretrained(model)
+    inputs = (root / "footage", root / "tracks.npz", root / "orbit.json")
+    messages = []
+    summary = render_new_view(*inputs, tmp_path / "half", model=str(model), device="cpu", precision="fp16",
+                              steps=1, frames=(0, 2), progress=lambda fraction, message: messages.append(message))
+    assert summary["num_frames"] == 2 and summary["mode"] == "model"
+    said = [m for m in messages if "fp16" in m]
+    assert said == ["precision fp16 needs a CUDA GPU: running in fp32 on cpu"], messages
+    full = render_new_view(*inputs, tmp_path / "full", model=str(model), device="cpu", precision="fp32",
+                           steps=1, frames=(0, 2))
+    np.testing.assert_array_equal(read_frames(summary["frames_dir"]).frames, read_frames(full["frames_dir"]).frames)
+    with pytest.raises(UserError, match="unknown precision 'fp8'"):
+        render_new_view(*inputs, tmp_path / "bad", model=str(model), device="cpu", precision="fp8")
+    assert not (tmp_path / "bad").exists()
