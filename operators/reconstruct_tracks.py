@@ -1,7 +1,7 @@
 """Reconstruct Tracks: the engine's tracker (worker job) → source camera + animated track point cloud.
 
-Footage frames 0 .. (scene.frame_end − scene.frame_start) are tracked (footage frame 0 plays at
-scene.frame_start, as Import Footage sets it up). The result is cached beside the .blend as
+Footage frames 0 .. (scene.frame_end − footage_frame_start) are tracked (footage frame 0 plays at
+``scene.track2view.footage_frame_start``, set by Import Footage), so track frame i is footage frame i. The result is cached beside the .blend as
 ``//track2view/<footage name>-<path hash>.tracks.npz`` (+ ``.report.json``, and ``.settings.json``:
 the footage, frame count, max points, focal and the footage's size/mtime it was made with).
 Running again with the same settings reuses it instead of recomputing, unless Recompute is on. On
@@ -78,12 +78,13 @@ def write_settings(cache: Path, settings: dict) -> None:
 def apply_tracks(context, path: Path) -> bpy.types.Object:
     """Keyframe the source camera from the tracks file ``path`` and build the track object."""
     scene = context.scene
+    start = scene.track2view.footage_frame_start
     tracks = load_tracks(path)
     camera = source_camera(context)
     keyframe_camera_from_track(scene, camera, CameraTrack(K=tracks.K, w2c=tracks.w2c, size=tracks.size,
-                                                          fps=tracks.fps), scene.frame_start, set_resolution=True)
+                                                          fps=tracks.fps), start, set_resolution=True)
     name = path.name.removesuffix(".tracks.npz")
-    obj = build_tracks_object(scene, tracks, f"Tracks {name}", scene.frame_start)
+    obj = build_tracks_object(scene, tracks, f"Tracks {name}", start)
     scene.track2view.tracks_path = str(path)
     return obj
 
@@ -120,9 +121,10 @@ class TRACK2VIEW_OT_reconstruct_tracks(EngineJobMixin, bpy.types.Operator):
         footage = Path(bpy.path.abspath(settings.footage_path))
         if not footage.exists():
             raise UserError(f"footage not found: {footage}; import it again")
-        frames = context.scene.frame_end - context.scene.frame_start + 1
+        frames = context.scene.frame_end - settings.footage_frame_start + 1
         if frames < 2:
-            raise UserError("the scene's frame range has fewer than 2 frames; tracking needs at least 2")
+            raise UserError("the scene ends less than 2 frames after the footage starts "
+                            f"(frame {settings.footage_frame_start}); tracking needs at least 2 frames")
         return footage, cache_path(footage), {"input": str(footage), "frames": [0, frames],
                                               "max_points": self.max_points, "focal_px": self._focal_px(context),
                                               "footage_stamp": footage_stamp(footage)}
