@@ -172,16 +172,19 @@ def target_view_points(tracks: Tracks, target: CameraTrack) -> tuple[np.ndarray,
 
 
 def poor_coverage_warning(tracks_path: str | os.PathLike, target: CameraTrack, frame_start: int = 0,
-                          threshold: float = POOR_COVERAGE) -> str | None:
+                          threshold: float = POOR_COVERAGE, first_track_frame: int = 0) -> str | None:
     """One line warning about the frames where ``target`` sees mostly what the footage never showed.
 
     For a check before a render: loads the tracks file (UserError naming it if unreadable), measures
-    coverage (frame i of the tracks/camera = frame ``frame_start + i``) and returns None when no frame
-    is poor, else a message naming the poor frame ranges and the worst frame.
+    coverage of tracks frames ``first_track_frame + i`` seen by camera frame i (numbered
+    ``frame_start + i`` in messages) and returns None when no frame is poor, else a message naming
+    the poor frame ranges and the worst frame.
     """
     from .io.tracks import load_tracks
 
-    report = compute_coverage(load_tracks(tracks_path), target, threshold=threshold)
+    tracks = load_tracks(tracks_path)
+    tracks = tracks.subset(frames=slice(first_track_frame, first_track_frame + target.num_frames))
+    report = compute_coverage(tracks, target, threshold=threshold)
     ranges = report.poor_ranges(frame_start)
     if not ranges:
         return None

@@ -104,7 +104,7 @@ class _RenderNewView(EngineJobMixin):
         out = next_render_folder(output_base(settings, self.output_dir), camera.name,
                                  "preview" if self.preview else "render")
         cam = camera_track_from_blender(scene, camera)
-        warning = poor_coverage_warning(tracks, cam, scene.frame_start)
+        warning = poor_coverage_warning(tracks, cam, scene.frame_start, first_track_frame=frames[0])
         if warning:
             self.report({"WARNING"}, f"'{camera.name}': {warning}")
         fd, self._camera_file = tempfile.mkstemp(prefix="track2view_camera_", suffix=".json")

@@ -10,7 +10,7 @@ import pytest
 from track2view.engine import coverage as cov
 from track2view.engine.cli import main
 from track2view.engine.errors import UserError
-from track2view.engine.geometry.camera import project_points, save_camera_json
+from track2view.engine.geometry.camera import CameraTrack, project_points, save_camera_json
 from track2view.engine.io.tracks import Tracks, save_tracks
 from track2view.engine.pairing import pair_tracks
 
@@ -134,3 +134,13 @@ def test_cli_reports_plots_and_refuses_to_overwrite(tmp_path, capsys):
     assert main(args) == 1                      # outputs exist: refused without --overwrite
     assert "already exists" in capsys.readouterr().err
     assert main(args + ["--overwrite"]) == 0
+
+
+def test_poor_coverage_warning_reads_the_tracks_under_the_render(tmp_path):
+    cam, tracks = _backdrop_shot()
+    tracks.vis[:3] = False                                       # the footage shows nothing in frames 0-2
+    save_tracks(tracks, tmp_path / "t.npz")
+    late = CameraTrack(K=cam.K[3:], w2c=cam.w2c[3:], size=cam.size, fps=cam.fps)  # renders frames 3-5
+    assert cov.poor_coverage_warning(tmp_path / "t.npz", late, frame_start=4, first_track_frame=3) is None
+    text = cov.poor_coverage_warning(tmp_path / "t.npz", late, frame_start=4)  # misaligned: frames 0-2
+    assert "at frames 4-6" in text, text
