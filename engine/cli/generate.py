@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run the track conditioner with ONNX Runtime (default) or torch")
     parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto",
                         help="where the model runs (default: CUDA if available)")
+    parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp32",
+                        help="model precision on CUDA (the CPU always runs fp32)")
     parser.add_argument("--max-side", type=int, default=None,
                         help="generation resolution: long side in pixels (default 256); output is resized to the camera")
     parser.add_argument("--cache-dir", type=Path, default=None,
@@ -48,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     with progress_bar() as progress:
         frames = generate_new_view(footage.frames, tracks, camera, args.model, steps=args.steps, seed=args.seed,
                                    progress=progress, conditioner=args.conditioner, device=args.device,
+                                   precision=args.precision,
                                    cache_dir=args.cache_dir, max_side=args.max_side)
     write_frames(frames, out)
     print(f"{len(frames)} frames ({frames.shape[2]}x{frames.shape[1]}) in {out}")

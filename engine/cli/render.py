@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="footage frames A..B-1 (0-based); camera frame 0 is footage frame A")
     parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto",
                         help="where the model runs (default: CUDA if available)")
+    parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp32",
+                        help="model precision on CUDA (the CPU always runs fp32)")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps per window (model only)")
 
 
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     with progress_bar() as progress:
         result = render_new_view(args.footage, args.tracks, args.camera, args.out, preview=args.preview,
                                  model=str(args.model) if args.model else None, overwrite=args.overwrite,
-                                 frames=args.frames, device=args.device, steps=args.steps,
+                                 frames=args.frames, device=args.device, precision=args.precision,
+                                 steps=args.steps,
                                  progress=progress)
     print(f"{result['num_frames']} frames ({result['mode']}) in {result['frames_dir']}; "
           f"holes in {result['holes_dir']}; video {result['mp4']}")
