@@ -1,0 +1,32 @@
+"""The built-in default model (models/default) loads safely and produces frames through the pipeline."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from track2view.engine.curation.samples import load_sample
+from track2view.engine.model.model_folder import DEFAULT_MODEL_DIR, default_model_folder
+from track2view.engine.model.pipeline import Track2ViewPipeline
+
+from .test_train import FRAMES, make_dataset
+
+MAX_MODEL_MB = 50
+
+
+def test_default_model_is_small_safetensors_only():
+    assert default_model_folder() == DEFAULT_MODEL_DIR
+    files = [p for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) < MAX_MODEL_MB * 2**20
+    assert {p.suffix for p in files} <= {".json", ".safetensors", ".md"}
+    assert json.loads((DEFAULT_MODEL_DIR / "model_index.json").read_text())["max_side"] > 0
+
+
+def test_default_model_generates_frames(tmp_path):
+    sample = load_sample(make_dataset(tmp_path / "data") / "clip0__cam1")
+    pipe = Track2ViewPipeline.from_pretrained(default_model_folder(), conditioner="torch")
+    frames = pipe(sample.source, sample.tracks, sample.target_camera, num_inference_steps=2,
+                  height=64, width=64).frames
+    assert frames.shape == (FRAMES, 64, 64, 3) and frames.dtype == np.uint8
+    assert frames.std() > 1.0  # an image, not a constant
