@@ -20,13 +20,13 @@ $T2V curate --synth-root data/synth/train --out data/curated
 
 # 3. Stage 1: the tiny VAE (128x128 frames, 5-frame windows, 48x48 crops).
 $T2V train --stage vae --data data/curated --config tiny --out out/train/vae_default \
-    --steps "${VAE_STEPS:-2000}" --batch-size 1 --crop 48 --size 128 --checkpoint-every 50 --val-every 200 --seed 0
+    --steps "${VAE_STEPS:-2600}" --batch-size 1 --crop 48 --size 128 --checkpoint-every 50 --val-every 200 --seed 0
 
 # 4. Stage 2: transformer + track conditioner (default model) and the camera-embedding baseline, same
 #    data, VAE, steps and seed (run one after the other; the latents are encoded once and cached in data/curated).
 for cond in tracks camera; do
   $T2V train --stage dit --data data/curated --config tiny --cond $cond --vae out/train/vae_default/vae \
-      --out out/train/dit_$cond --steps "${DIT_STEPS:-3000}" --batch-size 4 --lr 3e-4 --size 128 \
+      --out out/train/dit_$cond --steps "${DIT_STEPS:-2350}" --batch-size 4 --lr 3e-4 --size 128 \
       --checkpoint-every 200 --val-every 250 --seed 0
 done
 
