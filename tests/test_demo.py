@@ -12,11 +12,11 @@ pytestmark = pytest.mark.bpy
 
 
 def test_demo_writes_blend_frames_mp4_and_side_by_side(tmp_path, capsys):
-    args = ["demo", "--out", str(tmp_path), "--size", "96x64", "--frames", "6", "--samples", "1"]
+    args = ["demo", "--out", str(tmp_path), "--size", "96x64", "--frames", "6", "--samples", "1", "--preview"]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "geometric-warp preview" in printed
-    assert (tmp_path / "track2view" / "rgb.tracks.npz").is_file()       # Reconstruct Tracks' cache
+    assert len(list((tmp_path / "track2view").glob("rgb-*.tracks.npz"))) == 1   # Reconstruct Tracks' cache
     render = tmp_path / "track2view_renders" / "T2V_Target" / "preview_001"
     assert read_frames(render / "frames").frames.shape == (6, 64, 96, 3)
     assert (render / "render.mp4").stat().st_size > 0 and len(list((render / "holes").iterdir())) == 6
