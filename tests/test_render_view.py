@@ -124,6 +124,7 @@ assert blender_cli.main(["render", str(blend), "--camera", "CamA", "--model", st
                          "--output", str(root / "renders")]) == 0
 assert len(os.listdir(root / "renders" / "CamA" / "render_001" / "frames")) == 4
 assert blender_cli.main(["render", str(blend), "--camera", "Nope", "--preview"]) == 1
+os.environ["TRACK2VIEW_DEFAULT_MODEL"] = ""  # as if no default model were installed: the full render fails
 assert blender_cli.main(["render", str(blend), "--camera", "CamA"]) == 1
 assert blender_cli.main(["render", str(root / "missing.blend")]) == 1
 # --save-as never replaces a .blend silently (the input included); save errors are one line, exit 1.
