@@ -16,27 +16,18 @@ from track2view.engine.io.tracks import Tracks
 from track2view.engine.io.video import write_frames
 from track2view.engine.synth.clip import SynthClip, SynthView
 
+from .tracking_scene import noise_texture
+
 PLANE_Z = 4.0
 FOCAL = 60.0
 MARGIN = 48  # texture pixels around the first crop
-
-
-def _texture(seed: int, side: int) -> np.ndarray:
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    tex = np.zeros((side, side, 3), np.float32)
-    for scale in (2, 6, 24):
-        noise = rng.random((side // scale + 1, side // scale + 1, 3)).astype(np.float32)
-        tex += cv2.resize(noise, (side, side), interpolation=cv2.INTER_CUBIC)[:side, :side] / 3
-    return np.clip(tex * 255, 0, 255).astype(np.uint8)
 
 
 def planar_pair(T: int = 6, side: int = 64, step_src=(2, 1), step_tgt=(-1, 2), points: int = 400,
                 seed: int = 0) -> SynthClip:
     """Source (camera 0) and target (camera 1) views of the plane, ``side``×``side`` pixels, T frames;
     image content of view k moves by −step_k pixels per frame. GT ``points`` random plane points."""
-    tex = _texture(seed, side + 2 * MARGIN + 4 * T)
+    tex = noise_texture(seed, side + 2 * MARGIN + 4 * T, scales=(2, 6, 24))
     K = np.array([[FOCAL, 0, (side - 1) / 2], [0, FOCAL, (side - 1) / 2], [0, 0, 1]])
     rng = np.random.default_rng(seed + 1)
     uv0 = rng.uniform(0, side - 1, (points, 2))

@@ -16,26 +16,13 @@ from track2view.engine.geometry.camera import (
 from track2view.engine.io.atomic import atomic_dir, atomic_file, check_writable_target
 from track2view.engine.io.tracks import Tracks, load_tracks, save_tracks
 
-
-def look_at(eye, target=(0, 0, 0)):
-    """w2c (OpenCV axes) of a camera at ``eye`` looking at ``target`` with world +Z up."""
-    eye, target = np.asarray(eye, float), np.asarray(target, float)
-    z = target - eye
-    z /= np.linalg.norm(z)
-    x = np.cross(z, [0, 0, 1.0])
-    x /= np.linalg.norm(x)
-    y = np.cross(z, x)
-    R = np.stack([x, y, z])
-    w2c = np.eye(4)
-    w2c[:3, :3] = R
-    w2c[:3, 3] = -R @ eye
-    return w2c
+from .tracking_scene import look_at
 
 
 def random_tracks(T=4, N=10, paired=False, seed=0) -> Tracks:
     rng = np.random.default_rng(seed)
     K = np.array([[50.0, 0, 31.5], [0, 50, 31.5], [0, 0, 1]])
-    w2c = np.stack([look_at((5, -5 + 0.1 * t, 2)) for t in range(T)])
+    w2c = np.stack([look_at((5, -5 + 0.1 * t, 2), (0, 0, 0)) for t in range(T)])
     xyz = rng.uniform(-1, 1, (T, N, 3))
     uv, depth = project_points(xyz, np.broadcast_to(K, (T, 3, 3)), w2c)
     extra = {}

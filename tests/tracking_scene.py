@@ -12,12 +12,13 @@ WALL_Y = 8.0
 BALL_RADIUS = 0.5
 
 
-def _texture(seed: int, size: int = 512) -> np.ndarray:
+def noise_texture(seed: int, size: int = 512, scales: tuple[int, ...] = (4, 16, 64)) -> np.ndarray:
+    """(size, size, 3) uint8 multi-scale value noise: detail at every scale, so flow can track it."""
     import cv2
 
     rng = np.random.default_rng(seed)
     tex = np.zeros((size, size, 3), np.float32)
-    for scale in (4, 16, 64):
+    for scale in scales:
         noise = rng.random((size // scale + 1, size // scale + 1, 3)).astype(np.float32)
         tex += cv2.resize(noise, (size, size), interpolation=cv2.INTER_CUBIC)[:size, :size] / 3
     return np.clip(tex * 255, 0, 255).astype(np.uint8)
@@ -80,7 +81,7 @@ def render_clip(T: int = 16, size=(160, 120), focal: float = 140.0, move: float 
 
     W, H = size
     K = np.array([[focal, 0, (W - 1) / 2], [0, focal, (H - 1) / 2], [0, 0, 1]])
-    tex_ground, tex_wall, tex_ball = _texture(seed), _texture(seed + 1), _texture(seed + 2)
+    tex_ground, tex_wall, tex_ball = noise_texture(seed), noise_texture(seed + 1), noise_texture(seed + 2)
     v, u = np.mgrid[0:H, 0:W].astype(np.float64)
     cam_rays = np.stack([(u - K[0, 2]) / focal, (v - K[1, 2]) / focal, np.ones_like(u)], -1)
     frames, depths, poses, balls = [], [], [], []
