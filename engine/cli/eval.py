@@ -4,8 +4,9 @@ Runs every case of a suite (quick: 2 static + 2 dynamic bench clips × targets c
 clips × cam1, cam2) with each method — identity (the source video), warp (geometric warp), camera (the
 camera-embedding baseline, --camera-model DIR) and track2view (our model, --model DIR) — on the
 geometry our tracker estimates from the source video. A model method without a folder is reported
-as missing; add `oracle` (the ground-truth target video) to see each metric's ceiling. Metrics and
-protocols: engine/eval/harness.py. The bench clips come from
+as missing; add `oracle` (the ground-truth target video) to see each metric's ceiling. Camera poses
+of the generated videos: pycolmap (`--pose-estimator colmap`, the protocol, default) or our flow
+tracks + camera solve (`--pose-estimator tracks`). Metrics and protocols: engine/eval/harness.py. The bench clips come from
 `t2v synth --preset bench --out data/synth`.
 
 Writes OUT/results.json, OUT/results.md (the table), OUT/plots/*.png and OUT/videos/.
@@ -21,6 +22,7 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..eval.harness import DEFAULT_POSE_ESTIMATOR, POSE_ESTIMATORS
     from ..eval.methods import DEFAULT_METHODS, METHODS
     from ..eval.suite import DEFAULT_DATA, SUITES
 
@@ -36,19 +38,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", type=Path, default=Path("cache/eval"),
                         help="where the tracker's results per clip are cached (default cache/eval)")
     parser.add_argument("--no-cache", action="store_true", help="re-track every clip, cache nothing")
+    parser.add_argument("--pose-estimator", choices=list(POSE_ESTIMATORS), default=DEFAULT_POSE_ESTIMATOR,
+                        help="how the generated videos' cameras are estimated for RotErr/TransErr: colmap = "
+                             "pycolmap incremental mapping (the CamI2V protocol), tracks = our flow tracks + "
+                             f"camera solve with the known intrinsics (default {DEFAULT_POSE_ESTIMATOR})")
     parser.add_argument("--steps", type=int, help="denoising steps of the model methods (default: generate's)")
     parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto", help="where models run")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
 
 
+def eval_config(args: argparse.Namespace):
+    """The harness's EvalConfig of parsed ``t2v eval`` arguments."""
+    from ..eval.harness import EvalConfig
+
+    return EvalConfig(suite=args.suite, methods=[m.strip() for m in args.methods.split(",") if m.strip()],
+                      out=args.out, data=args.data, model=args.model, camera_model=args.camera_model,
+                      cache=None if args.no_cache else args.cache, device=args.device, steps=args.steps,
+                      overwrite=args.overwrite, pose_estimator=args.pose_estimator)
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..eval.harness import EvalConfig, check_config, run_eval
+    from ..eval.harness import check_config, run_eval
     from ._progress import progress_bar
 
-    config = EvalConfig(suite=args.suite, methods=[m.strip() for m in args.methods.split(",") if m.strip()],
-                        out=args.out, data=args.data, model=args.model, camera_model=args.camera_model,
-                        cache=None if args.no_cache else args.cache, device=args.device, steps=args.steps,
-                        overwrite=args.overwrite)
+    config = eval_config(args)
     check_config(config)
     with progress_bar() as progress:
         run_eval(config, progress)

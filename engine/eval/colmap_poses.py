@@ -85,8 +85,9 @@ def fill_unregistered(w2c: np.ndarray, registered: np.ndarray) -> np.ndarray:
 
 
 def estimate_poses(frames: np.ndarray, K: np.ndarray, workdir: str | Path | None = None) -> PoseEstimate | None:
-    """Estimate per-frame poses of ``frames`` (T, H, W, 3) uint8 RGB with known intrinsics ``K`` (3, 3)
-    (pixels, (0, 0) = centre of the top-left pixel). ``workdir`` holds the images and database
+    """Estimate per-frame poses of ``frames`` (T, H, W, 3) uint8 RGB with known intrinsics ``K`` (3, 3), or
+    (T, 3, 3) of which frame 0's is used (one COLMAP camera) (pixels, (0, 0) = centre of the top-left
+    pixel). ``workdir`` holds the images and database
     (a temporary folder if None). Returns None when fewer than :data:`MIN_REGISTERED` frames register."""
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="t2v-colmap-") as tmp:
@@ -95,6 +96,8 @@ def estimate_poses(frames: np.ndarray, K: np.ndarray, workdir: str | Path | None
     import pycolmap
 
     start = time.perf_counter()
+    K = np.asarray(K, np.float64)
+    K = K[0] if K.ndim == 3 else K
     workdir = Path(workdir)
     images = workdir / "images"
     images.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,10 @@ Per case (:mod:`.suite`): load the bench clip, track its source video with our t
 :func:`.methods.source_tracks`), pair those tracks with the ground-truth target camera, then for
 each method generate the target view and measure
 
-- camera accuracy (:mod:`.colmap_poses` + :mod:`.camera_metrics`): RotErr (degrees) and TransErr
-  summed over frames, pose failures and unregistered frames counted;
+- camera accuracy (:mod:`.camera_metrics`): RotErr (degrees) and TransErr summed over frames, pose
+  failures and unregistered frames counted, with the poses of the generated video estimated by
+  :data:`POSE_ESTIMATORS` ``[config.pose_estimator]``: ``colmap`` (:mod:`.colmap_poses`, the
+  protocol's pycolmap; the default) or ``tracks`` (:mod:`.track_poses`, our flow tracks + camera solve);
 - fidelity (:mod:`.fidelity`): PSNR / SSIM against the ground-truth target frames, full frame and
   over the area the source sees;
 - 4D consistency (:mod:`.consistency`): median pixel error and share within 4 px;
@@ -13,7 +15,7 @@ each method generate the target view and measure
 with wall time and peak memory per stage (:mod:`.stages`). Output folder (atomic; refused if it
 exists unless ``overwrite``)::
 
-    OUT/results.json       resolved config, methods (ok / missing / failed), per-case metrics,
+    OUT/results.json       resolved config (incl. the pose estimator), methods (ok / missing / failed), per-case metrics,
                            summary (static / dynamic / all), stages, wall time; inf → "inf"
     OUT/results.md         the summary table (:mod:`.report`)
     OUT/plots/metrics.png  a bar chart per metric, methods side by side, static vs dynamic
@@ -34,8 +36,8 @@ import numpy as np
 from ..errors import UserError
 from ..io.atomic import atomic_dir, check_writable_target
 from ..synth.clip import load_clip
+from . import colmap_poses, track_poses
 from .camera_metrics import camera_errors
-from .colmap_poses import estimate_poses
 from .consistency import consistency_metrics
 from .fidelity import fidelity_metrics, source_visible_mask
 from .methods import MethodSpec, generate, resolve_methods, source_tracks
@@ -46,6 +48,9 @@ Progress = Callable[[float, str], None]
 STRIP_CASES = 3
 KINDS = ("static", "dynamic")
 DEFAULT_CACHE = Path("cache/eval")
+# name → estimator(frames (T, H, W, 3) uint8, K (T, 3, 3) pixels) → PoseEstimate | None
+POSE_ESTIMATORS = {"colmap": colmap_poses.estimate_poses, "tracks": track_poses.estimate_poses}
+DEFAULT_POSE_ESTIMATOR = "colmap"
 
 
 @dataclasses.dataclass
@@ -62,6 +67,7 @@ class EvalConfig:
     device: str = "auto"
     steps: int | None = None
     overwrite: bool = False
+    pose_estimator: str = DEFAULT_POSE_ESTIMATOR
 
     def to_json(self) -> dict:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
@@ -101,8 +107,8 @@ def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: n
         result |= fidelity_metrics(frames, target.frames, visible)
     with meter.stage("poses"):
         try:
-            poses = estimate_poses(frames, target.camera.K[0])
-        except Exception as exc:  # pycolmap giving up on a video is a pose failure, not a crashed run
+            poses = POSE_ESTIMATORS[config.pose_estimator](frames, target.camera.K[:len(frames)])
+        except Exception as exc:  # the estimator giving up on a video (e.g. pycolmap) is a pose failure, not a crashed run
             poses = None
             result["pose_error"] = f"{type(exc).__name__}: {exc}"
     if poses is None:
@@ -243,3 +249,6 @@ def check_config(config: EvalConfig) -> None:
         raise UserError(f"--steps must be at least 1, got {config.steps}")
     if config.device not in ("auto", "cpu", "cuda"):
         raise UserError(f"--device must be auto, cpu or cuda, got {config.device!r}")
+    if config.pose_estimator not in POSE_ESTIMATORS:
+        raise UserError(f"--pose-estimator must be one of {', '.join(POSE_ESTIMATORS)}, "
+                        f"got {config.pose_estimator!r}")

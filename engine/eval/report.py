@@ -28,6 +28,10 @@ TABLE_COLUMNS = (
 )
 GROUPS = ("static", "dynamic")
 GROUP_COLOURS = {"static": "#4C72B0", "dynamic": "#DD8452"}
+POSE_ESTIMATOR_NOTES = {  # how each ``--pose-estimator`` finds the generated video's camera (harness.POSE_ESTIMATORS)
+    "colmap": "pycolmap incremental mapping (SIFT, sequential matching) on the generated video",
+    "tracks": "our flow tracks + tracks-based camera solve on the generated video",
+}
 
 
 def json_safe(value):
@@ -77,8 +81,9 @@ def _cell(value, digits: int) -> str:
 def markdown_table(results: dict) -> str:
     """The summary as markdown: one row per method × kind; missing/failed methods listed below."""
     head = ["method", "kind", "cases", *[c[1] for c in TABLE_COLUMNS], "pose fail / unreg. frames"]
+    estimator = results["config"].get("pose_estimator", "colmap")
     lines = [f"Track2View evaluation — suite `{results['config']['suite']}`, "
-             f"{len(results['cases'])} cases, {results['wall_seconds']:.0f} s", "",
+             f"{len(results['cases'])} cases, {results['wall_seconds']:.0f} s, camera poses: `{estimator}`", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, groups in results["summary"].items():
         for group in GROUPS:
@@ -97,11 +102,11 @@ def markdown_table(results: dict) -> str:
                   if c["methods"].get(name, {}).get("status") == "failed"]
         if errors:
             lines.append(f"- **{name}: failed on {len(errors)} case(s)** — first error: {errors[0]}")
-    lines += ["", "RotErr/TransErr: CamI2V protocol, summed over frames (pycolmap on the generated video, "
-              "poses relative to frame 0, translations / their largest). PSNR/SSIM vs ground-truth target "
+    lines += ["", f"RotErr/TransErr: CamI2V protocol, summed over frames (poses by {POSE_ESTIMATOR_NOTES[estimator]}, "
+              "relative to frame 0, translations / their largest). PSNR/SSIM vs ground-truth target "
               "frames; 'vis' = target pixels the source camera sees. 4D: our 2D tracker on the output vs "
-              "ground-truth target tracks. pose fail = videos pycolmap could not reconstruct; unreg. frames "
-              "= frames it left out (they take the nearest frame's pose).", "",
+              "ground-truth target tracks. pose fail = videos the pose estimator could not reconstruct; unreg. "
+              "frames = frames it left out (they take the nearest frame's pose).", "",
               "| stage | wall s | CPU s | calls | wall s/call | peak RSS MiB |", "|---|---|---|---|---|---|"]
     for stage, s in results["stages"].items():
         lines.append(f"| {stage} | {s['seconds']:.1f} | {s['cpu_seconds']:.1f} | {s['calls']} | "
