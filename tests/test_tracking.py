@@ -94,8 +94,9 @@ def test_rotating_camera_gets_rotation_only_poses_and_user_depth(tmp_path):
     tracks = load_tracks(out)
     centres = np.linalg.inv(tracks.w2c.astype(float))[:, :3, 3]
     np.testing.assert_allclose(centres, 0, atol=1e-4)
-    assert camera_errors(tracks.w2c, w2c)["rot_err_deg"] < 3.0
-    assert abs(tracks.K[0, 0, 0] - K[0, 0]) / K[0, 0] < 0.1
+    # Rotations fitted to the tracks' rays (measured: 0.17-0.38° summed, focal within 0.4 % on seeds 3-5).
+    assert camera_errors(tracks.w2c, w2c)["rot_err_deg"] < 1.0
+    assert abs(tracks.K[0, 0, 0] - K[0, 0]) / K[0, 0] < 0.02
     gt, *_ = _ground_truth_camera_points(tracks, depth, K, w2c)
     metrics = tapvid3d_metrics(gt, tracks.vis, _camera_points(tracks), tracks.vis, (K[0, 0], K[1, 1]))
     assert metrics["apd3d"] > 0.6  # depth from the user's maps

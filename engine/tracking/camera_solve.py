@@ -5,7 +5,7 @@ with enough parallax (essential matrix), then every other frame registered by Pn
 points triangulated so far (new points triangulated as frames come in), then a global bundle
 adjustment on a subsample of tracks (:func:`.geometry.bundle_adjust`). A frame PnP cannot
 register keeps its neighbour's pose and is listed in the report. Without parallax (locked-off
-or purely rotating camera) the poses are rotation-only, chained from frame-to-frame homographies.
+or purely rotating camera) the poses are rotation-only, fitted to the tracks' rays.
 
 The world frame here is frame 0's camera (OpenCV axes), at an arbitrary scale (parallax) or the
 unit sphere (rotation); :mod:`.pipeline` moves it into the Blender-friendly frame.
@@ -13,7 +13,7 @@ unit sphere (rotation); :mod:`.pipeline` moves it into the Blender-friendly fram
 Focal length: given (``focal_px``), else estimated when there is parallax — each candidate of
 :data:`FOCAL_CANDIDATES_FOV_DEG` solves a subsample of the clip and the one with the smallest
 reprojection error seeds the final bundle adjustment, which refines it; for a rotating camera, the
-focal that makes the frame-to-frame homographies most like rotations; else (locked-off camera)
+focal that makes the frame-to-frame motion most like a rotation; else (locked-off camera)
 :func:`default_focal` (a 50 mm lens on a 36 mm sensor, Blender's default camera).
 """
 
@@ -29,6 +29,7 @@ from .geometry import (
     column_percentile,
     outlier_threshold,
     ray_angles,
+    rays,
     reprojection_errors,
     triangulate,
 )
@@ -50,7 +51,10 @@ BA_ROUNDS = 2  # bundle adjustments, each after dropping points that do not fit 
 KEYFRAME_SHARE = 0.5  # rotation-only poses: keep the reference frame while it shares this share of tracks
 ROTATION_FOCAL_FOV_RANGE_DEG = (20.0, 100.0)  # focal search of a rotating camera: field of view range
 ROTATION_FOCAL_STEPS = 41
-ROTATION_FOCAL_MIN_CONTRAST = 1e-3  # per homography: less score contrast → too little rotation to tell
+ROTATION_FOCAL_MIN_CONTRAST_PX = 0.05  # focal search: less error contrast (pixels) → too little rotation to tell
+ROTATION_ROBUST_PX = 1.0  # Cauchy scale of rotation fits, pixels
+ROTATION_IRLS_STEPS = 5  # reweighting steps of one rotation fit
+ROTATION_REFINE_STEPS = 3  # global refinement rounds of rotation-only poses
 FOCAL_TIE = 0.15  # focal candidates whose error is within this share of the best are a tie
 FOCAL_WEAK_TIES = 3  # this many tied candidates: the focal length is not refined further
 FOCAL_SEARCH_FRAMES = 12  # frames and points of each focal candidate's trial solve
@@ -191,79 +195,116 @@ def solve_incremental(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, init_frame
     return CameraSolution(K=K, w2c=w2c, mode="parallax", report=report)
 
 
-def _keyframe_homographies(uv: np.ndarray, vis: np.ndarray) -> list[tuple[int, np.ndarray | None]]:
-    """For each frame t ≥ 1: (reference frame k < t, homography k → t or None).
+def _keyframe_pairs(vis: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """For each frame t ≥ 1: (reference frame k < t, (N,) tracks seen in both).
 
     The reference stays at the last keyframe while it shares :data:`KEYFRAME_SHARE` of its tracks
     with t (less drift than chaining every frame), else it moves to t − 1.
     """
-    import cv2
-
     out = []
     key = 0
-    for t in range(1, len(uv)):
+    for t in range(1, len(vis)):
         if (vis[key] & vis[t]).sum() < max(MIN_COMMON_TRACKS, KEYFRAME_SHARE * vis[key].sum()):
             key = t - 1
-        common = vis[key] & vis[t]
-        H = None
-        if common.sum() >= MIN_COMMON_TRACKS:
-            H, _ = cv2.findHomography(uv[key, common], uv[t, common], cv2.RANSAC, RANSAC_PX)
-        out.append((key, H))
+        out.append((key, vis[key] & vis[t]))
     return out
 
 
-def _nearest_rotation(M: np.ndarray) -> tuple[np.ndarray, float]:
-    """The rotation closest to ``M`` (up to scale) and how far ``M`` is from one (σ_max/σ_min − 1)."""
-    U, sv, Vt = np.linalg.svd(M)
-    R = U @ Vt
-    if np.linalg.det(R) < 0:
-        R = -R
-    return R, float(sv[0] / max(sv[2], 1e-12) - 1)
+def _bearings(uv: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """Unit ray directions (..., 3) in camera axes of pixels ``uv`` (..., 2)."""
+    d = np.concatenate([rays(uv, K), np.ones(uv.shape[:-1] + (1,))], -1)
+    return d / np.linalg.norm(d, axis=-1, keepdims=True)
 
 
-def _rotation_focal(Hs: list, size: tuple[int, int], default: float) -> tuple[float, str]:
-    """Focal length that makes the homographies of a rotating camera most like rotations.
+def _fit_rotation(a: np.ndarray, b: np.ndarray, focal: float) -> np.ndarray:
+    """Rotation R with ``b ≈ R a`` for unit directions (M, 3): Kabsch, reweighted (Cauchy,
+    :data:`ROTATION_ROBUST_PX` at ``focal``) so mistracked points do not pull it."""
+    weight = np.ones(len(a))
+    for _ in range(ROTATION_IRLS_STEPS):
+        U, _, Vt = np.linalg.svd((a * weight[:, None]).T @ b)
+        R = Vt.T @ np.diag([1.0, 1.0, np.sign(np.linalg.det(Vt.T @ U.T))]) @ U.T
+        residual_px = np.linalg.norm(b - a @ R.T, axis=1) * focal
+        weight = 1 / (1 + (residual_px / ROTATION_ROBUST_PX) ** 2)
+    return R
 
-    A locked-off camera (homographies ≈ identity for every focal) keeps ``default``.
+
+def _rotations(uv: np.ndarray, vis: np.ndarray, K: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """World-to-camera rotations (T, 3, 3) of a camera turning about its centre, and the frames held
+    at their predecessor's rotation (too few shared tracks).
+
+    Chained from keyframes (:func:`_keyframe_pairs`), then refined globally: every track's world
+    direction is the mean of its back-rotated rays and every frame's rotation is refitted to those
+    directions (:data:`ROTATION_REFINE_STEPS` rounds; frame 0 stays the identity).
     """
-    usable = [H for _, H in Hs if H is not None]
-    if not usable:
-        return default, "default"
+    b = _bearings(uv, K)
+    R = np.tile(np.eye(3), (len(uv), 1, 1))
+    held = []
+    for t, (key, common) in enumerate(_keyframe_pairs(vis), start=1):
+        if common.sum() < MIN_COMMON_TRACKS:
+            held.append(t)
+            R[t] = R[t - 1]
+        else:
+            R[t] = _fit_rotation(b[key, common], b[t, common], K[0, 0]) @ R[key]
+    for _ in range(ROTATION_REFINE_STEPS):
+        world = np.where(vis[..., None], np.einsum("tji,tnj->tni", R, b), 0).sum(0)
+        world /= np.linalg.norm(world, axis=-1, keepdims=True) + 1e-12
+        seen = vis.sum(0) >= 2
+        for t in range(1, len(R)):
+            use = vis[t] & seen
+            if t not in held and use.sum() >= MIN_COMMON_TRACKS:
+                R[t] = _fit_rotation(world[use], b[t, use], K[0, 0])
+    return R, held
+
+
+def _rotation_error_px(uv: np.ndarray, vis: np.ndarray, K: np.ndarray) -> float:
+    """Median reprojection error (pixels) of keyframe-to-frame rotations fitted at intrinsics ``K``."""
+    b = _bearings(uv, K)
+    errors = []
+    for t, (key, common) in enumerate(_keyframe_pairs(vis), start=1):
+        if common.sum() >= MIN_COMMON_TRACKS:
+            moved = b[key, common] @ _fit_rotation(b[key, common], b[t, common], K[0, 0]).T
+            pixels = moved[:, :2] / np.maximum(moved[:, 2:], 1e-9) * K[0, 0] + K[:2, 2]
+            errors.append(np.linalg.norm(pixels - uv[t, common], axis=1))
+    return float(np.median(np.concatenate(errors))) if errors else 0.0
+
+
+def _rotation_focal(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], default: float) -> tuple[float, str]:
+    """Focal length whose rays make the frame-to-frame motion most like a rotation.
+
+    A locked-off camera (every focal fits equally well) keeps ``default``.
+    """
     fovs = np.linspace(*ROTATION_FOCAL_FOV_RANGE_DEG, ROTATION_FOCAL_STEPS)
     focals = max(size) / 2 / np.tan(np.radians(fovs) / 2)
-    scores = []
-    for f in focals:
-        K = intrinsics(f, size)
-        Kinv = np.linalg.inv(K)
-        scores.append(sum(_nearest_rotation(Kinv @ H @ K)[1] for H in usable))
-    scores = np.array(scores)
-    if scores.max() - scores.min() < ROTATION_FOCAL_MIN_CONTRAST * len(usable):
+    scores = np.array([_rotation_error_px(uv, vis, intrinsics(f, size)) for f in focals])
+    if scores.max() - scores.min() < ROTATION_FOCAL_MIN_CONTRAST_PX:
         return default, "default"
-    return float(focals[scores.argmin()]), "estimated"
+    best = int(np.clip(scores.argmin(), 1, len(fovs) - 2))
+    return float(max(size) / 2 / np.tan(np.radians(_parabola_minimum(fovs[best - 1:best + 2],
+                                                                      scores[best - 1:best + 2])) / 2)), "estimated"
+
+
+def _parabola_minimum(x: np.ndarray, y: np.ndarray) -> float:
+    """Where the parabola through three evenly spaced samples is lowest (the middle ``x`` if it is not convex)."""
+    curvature = y[0] - 2 * y[1] + y[2]
+    if curvature <= 0:
+        return float(x[1])
+    return float(x[1] + 0.5 * (x[1] - x[0]) * (y[0] - y[2]) / curvature)
 
 
 def solve_rotation(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int],
                    focal_px: float | None) -> CameraSolution:
-    """Rotation-only poses (camera centre fixed at the origin) chained from homographies H ≈ K R K⁻¹.
+    """Rotation-only poses (camera centre fixed at the origin) fitted to the tracks' rays (:func:`_rotations`).
 
-    Without ``focal_px`` the focal length is estimated from the homographies when the camera
-    rotates enough (:func:`_rotation_focal`), else :func:`default_focal`.
+    Without ``focal_px`` the focal length is estimated from the tracks when the camera rotates
+    enough (:func:`_rotation_focal`), else :func:`default_focal`.
     """
-    Hs = _keyframe_homographies(uv, vis)
     if focal_px is not None:
         focal, source = focal_px, "given"
     else:
-        focal, source = _rotation_focal(Hs, size, default_focal(size))
+        focal, source = _rotation_focal(uv, vis, size, default_focal(size))
     K = intrinsics(focal, size)
-    Kinv = np.linalg.inv(K)
     w2c = np.tile(np.eye(4), (len(uv), 1, 1))
-    held = []
-    for t, (key, H) in enumerate(Hs, start=1):
-        if H is None:
-            held.append(t)
-            w2c[t] = w2c[t - 1]
-        else:
-            w2c[t, :3, :3] = _nearest_rotation(Kinv @ H @ K)[0] @ w2c[key, :3, :3]
+    w2c[:, :3, :3], held = _rotations(uv, vis, K)
     return CameraSolution(K=K, w2c=w2c, mode="rotation",
                           report={"fallback_frames": held, "focal_source": source, "focal_px": round(focal, 2)})
 
