@@ -84,6 +84,28 @@ def reprojection_errors(X: np.ndarray, uv: np.ndarray, vis: np.ndarray, K: np.nd
     return np.where(vis, err, np.nan)
 
 
+def epipolar_errors(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, w2c: np.ndarray) -> np.ndarray:
+    """(T, N) pixel distance of each track from the epipolar line of its first visible position; NaN
+    where unseen or in that first frame. Unlike :func:`reprojection_errors` it needs no 3D point, so
+    it also judges tracks too short or too parallax-poor to triangulate."""
+    T, N = vis.shape
+    first = vis.argmax(0)
+    Kinv = np.linalg.inv(K)
+    x_first = np.c_[uv[first, np.arange(N)], np.ones(N)]
+    out = np.full((T, N), np.nan)
+    for t in range(T):
+        rel = w2c[t] @ np.linalg.inv(w2c[first])  # (N, 4, 4): first camera → camera t
+        R, b = rel[:, :3, :3], rel[:, :3, 3]
+        skew = np.zeros((N, 3, 3))
+        skew[:, 0, 1], skew[:, 0, 2], skew[:, 1, 2] = -b[:, 2], b[:, 1], -b[:, 0]
+        skew[:, 1, 0], skew[:, 2, 0], skew[:, 2, 1] = b[:, 2], -b[:, 1], b[:, 0]
+        line = np.einsum("ij,njk,kl,nl->ni", Kinv.T, skew @ R, Kinv, x_first)  # F x in image t
+        dist = np.abs(np.einsum("ni,ni->n", line, np.c_[uv[t], np.ones(N)]))
+        dist /= np.maximum(np.linalg.norm(line[:, :2], axis=1), 1e-12)
+        out[t] = np.where(vis[t] & (first != t), dist, np.nan)
+    return out
+
+
 def ray_angles(X: np.ndarray, vis: np.ndarray, w2c: np.ndarray) -> np.ndarray:
     """(N,) largest angle in degrees between the ray of a point's first view and its other views."""
     centres = -np.einsum("tji,tj->ti", w2c[:, :3, :3], w2c[:, :3, 3])  # (T, 3) = -Rᵀ t
