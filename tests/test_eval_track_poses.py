@@ -20,13 +20,20 @@ def test_tracks_estimator_recovers_a_translating_camera():
     frames, _, K, w2c, _ = render_clip(T=12, size=(160, 120))
     poses = estimate_poses(frames, K)
     assert poses is not None and poses.w2c.shape == (12, 4, 4)
-    assert poses.registered.all() and poses.unregistered == 0 and poses.models == 1
+    assert poses.registered.all() and poses.unregistered == 0 and poses.models == 1 and not poses.rotation_only
     errors = camera_errors(poses.w2c, w2c)
     assert errors["rot_err_deg"] < 3.0 and errors["trans_err"] < 0.5
     # A wrong focal length is not silently fine: the known K matters.
     wrong = K.copy()
     wrong[0, 0] = wrong[1, 1] = 2.5 * K[0, 0]
     assert camera_errors(estimate_poses(frames, wrong).w2c, w2c)["rot_err_deg"] > 10 * errors["rot_err_deg"]
+
+
+def test_tracks_estimator_says_when_the_camera_only_rotates():
+    frames, _, K, w2c, _ = render_clip(T=10, size=(160, 120), rotate_only=True, ball=False, seed=3)
+    poses = estimate_poses(frames, K)
+    assert poses.rotation_only and poses.unregistered == 0
+    assert camera_errors(poses.w2c, w2c)["rot_err_deg"] < 3.0
 
 
 def test_tracks_are_moved_exactly_into_the_reference_camera():
@@ -69,6 +76,7 @@ def test_cli_pose_estimator_flag_reaches_the_harness(tmp_path):
     # The ground-truth target video (a 12° orbit): every frame registered, its camera recovered.
     oracle = row["oracle"]
     assert not oracle["pose_failed"] and oracle["pose_unregistered"] == 0 and oracle["pose_models"] == 1
+    assert not oracle["pose_rotation_only"] and doc["summary"]["oracle"]["static"]["rotation_only_poses"] == 0
     assert oracle["rot_err_deg"] < 2.0 and oracle["trans_err"] < 1.0
     # The identity video (the source camera's truck) is not the target's camera.
     assert row["identity"]["rot_err_deg"] > 5 * oracle["rot_err_deg"]

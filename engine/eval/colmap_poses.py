@@ -40,12 +40,15 @@ BA_GLOBAL_REFINEMENTS = 2  # COLMAP default 5
 @dataclasses.dataclass
 class PoseEstimate:
     """``w2c`` (T, 4, 4) per frame (unregistered frames filled, see the module docstring),
-    ``registered`` (T,) bool, ``models`` how many models pycolmap made, ``seconds`` wall time."""
+    ``registered`` (T,) bool, ``models`` how many models pycolmap made, ``seconds`` wall time;
+    ``rotation_only`` True when the estimator found no parallax and fixed the camera centre (every
+    translation zero: TransErr is then the ground truth's own path length)."""
 
     w2c: np.ndarray
     registered: np.ndarray
     models: int
     seconds: float
+    rotation_only: bool = False
 
     @property
     def unregistered(self) -> int:

@@ -117,6 +117,7 @@ def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: n
         result |= camera_errors(poses.w2c, target.camera.w2c[:len(frames)])
         result |= {"pose_failed": False, "pose_registered": int(poses.registered.sum()),
                    "pose_unregistered": poses.unregistered, "pose_models": poses.models,
+                   "pose_rotation_only": poses.rotation_only,
                    "pose_seconds": round(poses.seconds, 3)}
     with meter.stage("consistency"):
         result |= consistency_metrics(frames, target.frames[0], target.tracks.uv, target.tracks.vis,
@@ -137,7 +138,8 @@ SUMMARY_METRICS = ("rot_err_deg", "trans_err", "psnr", "ssim", "psnr_visible", "
 def summarize(case_results: list[dict], methods: list[MethodSpec]) -> dict:
     """Per method and group (static / dynamic / all): means of :data:`SUMMARY_METRICS` over the
     cases where the method ran (camera metrics over the cases whose poses were estimated),
-    ``cases``, ``failed`` generations, ``pose_failures`` and ``unregistered_frames``."""
+    ``cases``, ``failed`` generations, ``pose_failures``, ``unregistered_frames`` and
+    ``rotation_only_poses`` (videos whose estimated camera does not translate)."""
     summary = {}
     for m in methods:
         if m.missing:
@@ -149,7 +151,8 @@ def summarize(case_results: list[dict], methods: list[MethodSpec]) -> dict:
             entry = {k: _mean([r.get(k) for r in ok]) for k in SUMMARY_METRICS}
             entry |= {"cases": len(rows), "failed": len(rows) - len(ok),
                       "pose_failures": sum(bool(r.get("pose_failed")) for r in ok),
-                      "unregistered_frames": sum(int(r.get("pose_unregistered", 0)) for r in ok)}
+                      "unregistered_frames": sum(int(r.get("pose_unregistered", 0)) for r in ok),
+                      "rotation_only_poses": sum(bool(r.get("pose_rotation_only")) for r in ok)}
             groups[group] = entry
         summary[m.name] = groups
     return summary

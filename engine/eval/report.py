@@ -80,7 +80,7 @@ def _cell(value, digits: int) -> str:
 
 def markdown_table(results: dict) -> str:
     """The summary as markdown: one row per method × kind; missing/failed methods listed below."""
-    head = ["method", "kind", "cases", *[c[1] for c in TABLE_COLUMNS], "pose fail / unreg. frames"]
+    head = ["method", "kind", "cases", *[c[1] for c in TABLE_COLUMNS], "pose fail / unreg. frames / rot.-only"]
     estimator = results["config"].get("pose_estimator", "colmap")
     lines = [f"Track2View evaluation — suite `{results['config']['suite']}`, "
              f"{len(results['cases'])} cases, {results['wall_seconds']:.0f} s, camera poses: `{estimator}`", "",
@@ -92,7 +92,7 @@ def markdown_table(results: dict) -> str:
                 continue
             cells = [name, group, str(g["cases"] - g["failed"]) + (f" ({g['failed']} failed)" if g["failed"] else "")]
             cells += [_cell(g[key], digits) for key, _, digits, _ in TABLE_COLUMNS]
-            cells.append(f"{g['pose_failures']} / {g['unregistered_frames']}")
+            cells.append(f"{g['pose_failures']} / {g['unregistered_frames']} / {g.get('rotation_only_poses', 0)}")
             lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for name, info in results["methods"].items():
@@ -106,7 +106,8 @@ def markdown_table(results: dict) -> str:
               "relative to frame 0, translations / their largest). PSNR/SSIM vs ground-truth target "
               "frames; 'vis' = target pixels the source camera sees. 4D: our 2D tracker on the output vs "
               "ground-truth target tracks. pose fail = videos the pose estimator could not reconstruct; unreg. "
-              "frames = frames it left out (they take the nearest frame's pose).", "",
+              "frames = frames it left out (they take the nearest frame's pose); rot.-only = videos whose estimated camera "
+              "only rotates (no parallax found: TransErr is then the true path's length).", "",
               "| stage | wall s | CPU s | calls | wall s/call | peak RSS MiB |", "|---|---|---|---|---|---|"]
     for stage, s in results["stages"].items():
         lines.append(f"| {stage} | {s['seconds']:.1f} | {s['cpu_seconds']:.1f} | {s['calls']} | "

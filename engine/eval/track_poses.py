@@ -45,7 +45,7 @@ def to_reference_camera(uv: np.ndarray, K: np.ndarray, size: tuple[int, int]) ->
 def estimate_poses(frames: np.ndarray, K: np.ndarray) -> PoseEstimate | None:
     """Estimate per-frame poses of ``frames`` (T, H, W, 3) uint8 RGB with known intrinsics ``K``, (3, 3) or
     per frame (T, 3, 3) (pixels, (0, 0) = centre of the top-left pixel). ``models`` of the result is 1
-    (one solve). Returns None when fewer than :data:`MIN_REGISTERED` frames register."""
+    (one solve); ``rotation_only`` when the solve found too little parallax. Returns None when fewer than :data:`MIN_REGISTERED` frames register."""
     start = time.perf_counter()
     T, h, w = frames.shape[:3]
     K = np.broadcast_to(np.asarray(K, np.float64), (T, 3, 3))
@@ -56,4 +56,5 @@ def estimate_poses(frames: np.ndarray, K: np.ndarray) -> PoseEstimate | None:
     registered[solution.report["fallback_frames"]] = False
     if registered.sum() < MIN_REGISTERED:
         return None
-    return PoseEstimate(w2c=solution.w2c, registered=registered, models=1, seconds=time.perf_counter() - start)
+    return PoseEstimate(w2c=solution.w2c, registered=registered, models=1, seconds=time.perf_counter() - start,
+                        rotation_only=solution.mode == "rotation")
