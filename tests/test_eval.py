@@ -13,7 +13,7 @@ from track2view.engine.eval.camera_metrics import camera_errors
 from track2view.engine.eval.colmap_poses import fill_unregistered
 from track2view.engine.eval.consistency import consistency_metrics
 from track2view.engine.eval.fidelity import fidelity_metrics, psnr, source_visible_mask, ssim
-from track2view.engine.eval.methods import align_to_ground_truth, resolve_methods
+from track2view.engine.eval.methods import align_to_ground_truth, resolve_methods, tracks_cache_key
 from track2view.engine.eval.report import json_safe, markdown_table, write_results
 from track2view.engine.eval.suite import suite_cases
 from track2view.engine.synth.clip import SynthView, load_clip
@@ -170,7 +170,8 @@ def test_eval_end_to_end_on_an_analytic_clip(tmp_path):
     assert set(doc["summary"]) == {"identity", "warp", "track2view", "oracle"}
     assert doc["summary"]["track2view"]["all"]["failed"] == 1
     assert {"track_source", "poses", "consistency", "fidelity"} <= set(doc["stages"])
-    assert (tmp_path / "cache" / "static_0000000" / "source_tracks.npz").is_file()
+    # The tracker's result is cached under a key of the clip's meta.json and the tracker's code.
+    assert (tmp_path / "cache" / "static_0000000" / f"source_tracks-{tracks_cache_key(clip)}.npz").is_file()
     table = (out / "results.md").read_text()
     assert table == markdown_table(results)
     assert "camera: missing" in table and "track2view: failed on 1 case" in table

@@ -27,6 +27,7 @@ target of a clip share them.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +42,6 @@ from .fidelity import NO_HIT_DEPTH
 METHODS = ("identity", "warp", "camera", "track2view", "oracle")
 DEFAULT_METHODS = ("identity", "warp", "camera", "track2view")
 MODEL_METHODS = {"camera": "--camera-model", "track2view": "--model"}
-TRACKS_CACHE_NAME = "source_tracks.npz"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,11 +105,23 @@ def align_to_ground_truth(tracks: Tracks, source: SynthView) -> Tracks:
     return dataclasses.replace(tracks, xyz=xyz, w2c=w2c)
 
 
+def tracks_cache_key(clip: Path) -> str:
+    """12 hex digits naming a cached tracking result: changes with the clip (its meta.json, which holds
+    seed, settings and synth version) and with the tracker's code, so a re-rendered clip or a
+    changed tracker never reuses stale tracks."""
+    from .. import tracking
+
+    digest = hashlib.sha256((clip / "meta.json").read_bytes())
+    for source in sorted(Path(tracking.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def source_tracks(clip: Path, source: SynthView, cache: Path | None) -> tuple[Tracks, dict]:
     """Our tracker's tracks of the clip's source video in the clip's world (cached), and its report."""
     from ..tracking.pipeline import TrackOptions, report_path, track_footage, write_outputs
 
-    cached = None if cache is None else cache / clip.name / TRACKS_CACHE_NAME
+    cached = None if cache is None else cache / clip.name / f"source_tracks-{tracks_cache_key(clip)}.npz"
     if cached is not None and cached.is_file():
         tracks, report = load_tracks(cached), json.loads(report_path(cached).read_text())
     else:
