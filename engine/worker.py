@@ -42,6 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import Cancelled, UserError
+from .runtime import limit_blas_threads
 
 JOB_PREFIX = "track2view.engine."
 """How jobs name this engine package, whatever its import name is (``bl_ext.*`` in Blender)."""
@@ -201,6 +202,7 @@ def worker_command(python: str | None = None) -> tuple[list[str], dict[str, str]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env["PYTHONIOENCODING"] = "utf-8"
+    limit_blas_threads(env)
     return [python or sys.executable, "-c", _BOOTSTRAP, package, str(_PACKAGE_DIR)], env
 
 

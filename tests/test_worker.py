@@ -85,3 +85,10 @@ def test_cancel_without_waiting_returns_at_once_and_kills_after_the_grace():
     while last["type"] != "exit":
         last = proc.messages.get(timeout=10)
     assert last["code"] == -signal.SIGKILL
+
+
+def test_worker_runs_numpy_on_one_blas_thread_unless_the_user_chose(monkeypatch):
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert worker.worker_command()[1]["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    assert worker.worker_command()[1]["OPENBLAS_NUM_THREADS"] == "4"

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import Cancelled, UserError
+from ..runtime import limit_blas_threads
 
 
 def _command_modules():
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``t2v``; returns the process exit code."""
+    limit_blas_threads()  # before the commands import numpy
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

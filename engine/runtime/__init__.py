@@ -23,6 +23,19 @@ GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 CPU_PROVIDER = "CPUExecutionProvider"
 # Upper bound of ORT's intra-op threads (the engine shares the machine with Blender's UI).
 MAX_INTRA_OP_THREADS = 8
+# numpy's OpenBLAS threads spin while they wait: on a busy machine (Blender open, a render or a
+# training running) they made the tracker's 3D stage 60x slower (bench_tracking, 50 frames of
+# 854x480: 130 s instead of 2 s), and on a quiet one they still cost seconds. The engine's numpy
+# work is many small matrices that gain nothing from them. torch does not use OpenBLAS.
+SINGLE_THREAD_BLAS = {"OPENBLAS_NUM_THREADS": "1"}
+
+
+def limit_blas_threads(env: dict | None = None) -> None:
+    """Set :data:`SINGLE_THREAD_BLAS` in ``env`` (default: this process's environment, which only
+    works before numpy is imported) where the user has not set it."""
+    env = os.environ if env is None else env
+    for key, value in SINGLE_THREAD_BLAS.items():
+        env.setdefault(key, value)
 
 
 def _check_preference(preference: str) -> None:
