@@ -125,12 +125,13 @@ def _rotation_update(w: np.ndarray) -> np.ndarray:
     return Rotation.from_rotvec(w).as_matrix()
 
 
-def outlier_threshold(track_errors: np.ndarray) -> float:
+def outlier_threshold(track_errors: np.ndarray, factor: float = OUTLIER_NOISE_FACTOR,
+                      floor_px: float = MIN_OUTLIER_PX) -> float:
     """Reprojection error (pixels) above which a track does not fit a static point: a multiple of
-    the typical track's error (:data:`OUTLIER_NOISE_FACTOR` × median), at least :data:`MIN_OUTLIER_PX`."""
+    the typical track's error (``factor`` × median), at least ``floor_px``."""
     finite = track_errors[np.isfinite(track_errors)]
     typical = float(np.median(finite)) if len(finite) else 0.0
-    return max(MIN_OUTLIER_PX, OUTLIER_NOISE_FACTOR * typical)
+    return max(floor_px, factor * typical)
 
 
 def _accumulate(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
