@@ -12,7 +12,8 @@ unit sphere (rotation); :mod:`.pipeline` moves it into the Blender-friendly fram
 
 Focal length: given (``focal_px``), else estimated when there is parallax — each candidate of
 :data:`FOCAL_CANDIDATES_FOV_DEG` solves a subsample of the clip and the one with the smallest
-reprojection error seeds the final bundle adjustment, which refines it; for a rotating camera, the
+reprojection error (of equally good ones, the nearest :data:`FOCAL_PRIOR_FOV_DEG`) seeds the final
+bundle adjustment, which refines it; for a rotating camera, the
 focal that makes the frame-to-frame motion most like a rotation; else (locked-off camera)
 :func:`default_focal` (a 50 mm lens on a 36 mm sensor, Blender's default camera).
 """
@@ -63,6 +64,7 @@ FOCAL_TIE = 0.15  # focal candidates whose error is within this share of the bes
 FOCAL_WEAK_TIES = 3  # this many tied candidates: the report calls the focal length weakly constrained
 FOCAL_SEARCH_FRAMES = 12  # frames and points of each focal candidate's trial solve
 FOCAL_SEARCH_POINTS = 300
+FOCAL_PRIOR_FOV_DEG = 50.0  # tied focal candidates: the field of view preferred (a normal lens)
 
 
 @dataclasses.dataclass
@@ -332,10 +334,12 @@ def _focal_trial(uv, vis, size, init_frame):
     if not scores:
         return None, 0, {}
     # Candidates within FOCAL_TIE of the best fit equally well (e.g. a dolly shot barely constrains
-    # the focal length): take the middle one of them rather than an arbitrary end.
+    # the focal length): take the one nearest a typical lens (FOCAL_PRIOR_FOV_DEG) rather than an
+    # arbitrary one (the middle of the tied ones was 18.6 % off on a bench dolly shot).
     lowest = min(scores.values())
     tied = sorted(f for f, e in scores.items() if e <= lowest * (1 + FOCAL_TIE))
-    return tied[len(tied) // 2], len(tied), {f"{k:.1f}": v for k, v in scores.items()}
+    prior = max(size) / 2 / np.tan(np.radians(FOCAL_PRIOR_FOV_DEG) / 2)
+    return min(tied, key=lambda f: abs(np.log(f / prior))), len(tied), {f"{k:.1f}": v for k, v in scores.items()}
 
 
 def solve_camera(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], focal_px: float | None = None,
@@ -361,7 +365,8 @@ def solve_camera(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], focal_p
             # On the bench this left dolly shots' focal lengths where they were and cut orbits' 3-4×.
             refine = f is not None
             source = ("estimated" if tied < FOCAL_WEAK_TIES
-                      else "weakly constrained: refined from the middle of equally good candidates")
+                      else "weakly constrained: refined from the equally good candidate nearest a "
+                           f"{FOCAL_PRIOR_FOV_DEG:g}° field of view")
         say(0.4, "registering frames")
         sol = solve_incremental(uv, vis, K, init, refine_focal=refine)
         if sol is not None:
