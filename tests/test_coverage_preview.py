@@ -7,6 +7,7 @@ import pytest
 
 from track2view.engine.io.tracks import Tracks, save_tracks
 
+from .layout_recorder import RecordingLayout
 from .test_coverage import SIZE, _backdrop_shot
 
 pytestmark = pytest.mark.bpy
@@ -94,19 +95,6 @@ def test_coverage_preview_bad_input(addon, tmp_path):
         bpy.ops.track2view.coverage_preview()
 
 
-class _Layout:
-    """Records what a panel draws (Blender draws no UI in background mode)."""
-
-    def __init__(self, log):
-        self.log = log
-
-    def __getattr__(self, name):
-        def call(*args, **kw):
-            self.log.append((name, args, kw))
-            return _Layout(self.log) if name not in ("operator",) else type("Op", (), {})()
-        return call
-
-
 def test_panel_section_shows_rig_presets_and_poor_ranges(addon, tmp_path):
     from track2view.engine.camera_moves import CHANNELS, MOVES
     from track2view.panels.camera_workflow import draw_camera_workflow
@@ -117,7 +105,7 @@ def test_panel_section_shows_rig_presets_and_poor_ranges(addon, tmp_path):
     bpy.ops.track2view.camera_move(move="ORBIT_RIGHT", amount=90.0)
     bpy.ops.track2view.coverage_preview()
     log = []
-    draw_camera_workflow(_Layout(log), bpy.context)
+    draw_camera_workflow(RecordingLayout(log), bpy.context)
     props = [args[1] for name, args, _ in log if name == "prop"]
     assert [f'["{c.name}"]' for c in CHANNELS] == props[:len(CHANNELS)]
     rig = scene.track2view.target_camera["track2view_rig"]

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from .layout_recorder import RecordingLayout
+
 pytestmark = pytest.mark.bpy
-
-
-class _Layout:
-    """Records layout calls (name, args, kwargs) instead of drawing."""
-
-    def __init__(self, log):
-        self.log = log
-
-    def __getattr__(self, name):
-        def call(*args, **kw):
-            self.log.append((name, args, kw))
-            return _Layout(self.log)
-        return call
 
 
 def test_preferences_absent_when_not_enabled_and_panel_names_the_default_model(addon):
@@ -27,7 +16,7 @@ def test_preferences_absent_when_not_enabled_and_panel_names_the_default_model(a
     bpy = addon
     assert preferences.get(bpy.context) is None  # registered, not enabled as an add-on
     log = []
-    _draw_render_buttons(_Layout(log), bpy.context)
+    _draw_render_buttons(RecordingLayout(log), bpy.context)
     labels = [kw.get("text", "") for name, _, kw in log if name == "label"]
     assert "Model: Built-in default" in labels, labels
 
