@@ -158,8 +158,8 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
     if flow.query_index is not None and options.queries is not None:
         report["query_index"] = flow.query_index.tolist()
     if camera.mode == "rotation":
-        report["note"] = ("no parallax: rotation-only camera (locked-off or panning); depth is "
-                          + lifted.report["depth_source"])
+        why = camera.report.get("note", "no parallax: rotation-only camera (locked-off or panning)")
+        report["note"] = f"{why}; depth is {lifted.report['depth_source']}"
     return tracks, report
 
 
