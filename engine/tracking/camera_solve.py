@@ -360,51 +360,58 @@ def _focal_trial(uv, vis, size, init_frame):
     return min(tied, key=lambda f: abs(np.log(f / prior))), len(tied), {f"{k:.1f}": v for k, v in scores.items()}
 
 
+def _solve_parallax(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], focal_px: float | None,
+                    parallax: np.ndarray, say: Callable[[float, str], None]) -> CameraSolution | None:
+    """Poses of a translating camera (:func:`solve_incremental`), the focal length estimated first
+    unless given; None if the two-view initialisation fails."""
+    enough = np.nonzero(parallax >= INIT_PARALLAX_PX)[0]
+    init = int(enough[0]) if len(enough) else int(parallax.argmax())
+    K = intrinsics(focal_px if focal_px is not None else default_focal(size), size)
+    report: dict = {}
+    source, refine = "given", False
+    if focal_px is None:
+        say(0.1, "estimating the focal length")
+        f, tied, scores = _focal_trial(uv, vis, size, init)
+        report["focal_candidates_error_px"] = scores
+        if f is not None:
+            K = intrinsics(f, size)
+        # The trial solves are short, so their error curve is often flat even when the whole
+        # clip fixes the focal length (an orbit): the final bundle adjustment always refines it.
+        # On the bench this left dolly shots' focal lengths where they were and cut orbits' 3-4×.
+        refine = f is not None
+        source = ("estimated" if tied < FOCAL_WEAK_TIES
+                  else "weakly constrained: refined from the equally good candidate nearest a "
+                       f"{FOCAL_PRIOR_FOV_DEG:g}° field of view")
+    say(0.4, "registering frames")
+    sol = solve_incremental(uv, vis, K, init, refine_focal=refine)
+    if sol is not None:
+        sol.report = {**report, **sol.report, "focal_source": source, "focal_px": round(float(sol.K[0, 0]), 2)}
+    return sol
+
+
 def solve_camera(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], focal_px: float | None = None,
                  progress: Callable[[float, str], None] | None = None) -> CameraSolution:
     """Solve the camera of tracks ``uv`` (T, N, 2) / ``vis`` (T, N) in an image of ``size`` (W, H)."""
     say = progress or (lambda f, m: None)
     parallax = measure_parallax(uv, vis)
     report: dict = {"max_parallax_px": round(float(parallax.max()), 2)}
-    given = focal_px is not None
-    K = intrinsics(focal_px if given else default_focal(size), size)
+    say(0.05, "fitting a turning camera")
+    rotation = solve_rotation(uv, vis, size, focal_px)
     if parallax.max() >= MIN_PARALLAX_PX:
         # Things moving in the shot leave the homography too, so a turning camera can look like one
         # with parallax. A rotation that most tracks fit is then the better model: on the bench it
         # took two panning shots with moving objects from 10° and 76° to 1.4° and 3.4°.
-        sol = solve_rotation(uv, vis, size, focal_px)
-        errors = _rotation_track_errors(uv, vis, sol.K, sol.w2c[:, :3, :3])
+        errors = _rotation_track_errors(uv, vis, rotation.K, rotation.w2c[:, :3, :3])
         fit = float(np.mean(errors[np.isfinite(errors)] < ROTATION_FIT_PX))
         report["rotation_fit_share"] = round(fit, 3)
         if fit >= ROTATION_FIT_SHARE:
-            sol.report = {**report, **sol.report,
-                          "note": f"{fit:.0%} of the tracks fit a turning camera: rotation-only poses, "
-                                  "the other tracks are taken as moving"}
-            return sol
-        enough = np.nonzero(parallax >= INIT_PARALLAX_PX)[0]
-        init = int(enough[0]) if len(enough) else int(parallax.argmax())
-        source, refine = "given", False
-        if not given:
-            say(0.1, "estimating the focal length")
-            f, tied, scores = _focal_trial(uv, vis, size, init)
-            report["focal_candidates_error_px"] = scores
-            if f is not None:
-                K = intrinsics(f, size)
-            # The trial solves are short, so their error curve is often flat even when the whole
-            # clip fixes the focal length (an orbit): the final bundle adjustment always refines it.
-            # On the bench this left dolly shots' focal lengths where they were and cut orbits' 3-4×.
-            refine = f is not None
-            source = ("estimated" if tied < FOCAL_WEAK_TIES
-                      else "weakly constrained: refined from the equally good candidate nearest a "
-                           f"{FOCAL_PRIOR_FOV_DEG:g}° field of view")
-        say(0.4, "registering frames")
-        sol = solve_incremental(uv, vis, K, init, refine_focal=refine)
-        if sol is not None:
-            sol.report = {**report, **sol.report,
-                          "focal_source": source,
-                          "focal_px": round(float(sol.K[0, 0]), 2)}
-            return sol
-        report["note"] = "two-view initialisation failed; fell back to rotation-only poses"
-    sol = solve_rotation(uv, vis, size, focal_px)
-    sol.report = {**report, **sol.report}
-    return sol
+            report["note"] = (f"{fit:.0%} of the tracks fit a turning camera: rotation-only poses, "
+                              "the other tracks are taken as moving")
+        else:
+            sol = _solve_parallax(uv, vis, size, focal_px, parallax, say)
+            if sol is not None:
+                sol.report = {**report, **sol.report}
+                return sol
+            report["note"] = "two-view initialisation failed; fell back to rotation-only poses"
+    rotation.report = {**report, **rotation.report}
+    return rotation
