@@ -42,7 +42,7 @@ DEFAULT_SENSOR_MM = 36.0
 FOCAL_CANDIDATES_FOV_DEG = (30.0, 40.0, 50.0, 60.0, 70.0, 85.0)  # field of view along the longer side
 PARALLAX_PERCENTILE = 80  # parallax of a frame pair: this percentile of off-homography motion
 ROTATION_FIT_PX = 1.0  # a track fits a rotating camera if 80 % of its positions are this close to the fit
-ROTATION_FIT_SHARE = 0.7  # little parallax: rotation-only poses when this share of tracks fits them
+ROTATION_FIT_SHARE = 0.7  # rotation-only poses whenever this share of the tracks fits them
 MIN_PARALLAX_PX = 1.5  # off-homography motion below this everywhere → rotation-only camera
 INIT_PARALLAX_PX = 6.0  # parallax that makes a frame good enough for two-view initialisation
 MIN_COMMON_TRACKS = 30  # tracks two frames must share for initialisation / a homography
@@ -239,6 +239,13 @@ def _fit_rotation(a: np.ndarray, b: np.ndarray, focal: float) -> np.ndarray:
     return R
 
 
+def _world_directions(b: np.ndarray, vis: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """(N, 3) unit world direction of each track: the mean of its rays ``b`` (T, N, 3), seen where
+    ``vis``, turned back by the world-to-camera rotations ``R`` (T, 3, 3)."""
+    world = np.where(vis[..., None], np.einsum("tji,tnj->tni", R, b), 0).sum(0)
+    return world / (np.linalg.norm(world, axis=-1, keepdims=True) + 1e-12)
+
+
 def _rotations(uv: np.ndarray, vis: np.ndarray, K: np.ndarray) -> tuple[np.ndarray, list[int]]:
     """World-to-camera rotations (T, 3, 3) of a camera turning about its centre, and the frames held
     at their predecessor's rotation (too few shared tracks).
@@ -257,8 +264,7 @@ def _rotations(uv: np.ndarray, vis: np.ndarray, K: np.ndarray) -> tuple[np.ndarr
         else:
             R[t] = _fit_rotation(b[key, common], b[t, common], K[0, 0]) @ R[key]
     for _ in range(ROTATION_REFINE_STEPS):
-        world = np.where(vis[..., None], np.einsum("tji,tnj->tni", R, b), 0).sum(0)
-        world /= np.linalg.norm(world, axis=-1, keepdims=True) + 1e-12
+        world = _world_directions(b, vis, R)
         seen = vis.sum(0) >= 2
         for t in range(1, len(R)):
             use = vis[t] & seen
@@ -271,10 +277,7 @@ def _rotation_track_errors(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, R: np
     """(N,) 80th percentile over frames of each track's distance (pixels) from rotation-only poses
     ``R`` (T, 3, 3): its rays are averaged into one world direction and projected back (NaN if
     seen only once)."""
-    b = _bearings(uv, K)
-    world = np.where(vis[..., None], np.einsum("tji,tnj->tni", R, b), 0).sum(0)
-    world /= np.linalg.norm(world, axis=-1, keepdims=True) + 1e-12
-    cam = np.einsum("tij,nj->tni", R, world)
+    cam = np.einsum("tij,nj->tni", R, _world_directions(_bearings(uv, K), vis, R))
     pixels = cam[..., :2] / np.maximum(cam[..., 2:], 1e-9) * K[0, 0] + K[:2, 2]
     errors = np.where(vis, np.linalg.norm(pixels - uv, axis=-1), np.nan)
     errors[:, vis.sum(0) < 2] = np.nan
