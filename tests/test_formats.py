@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -114,3 +117,19 @@ def test_atomic_outputs_leave_nothing_on_failure(tmp_path):
     with pytest.raises(UserError, match="already exists"):
         check_writable_target(target, overwrite=False)
     assert check_writable_target(target, overwrite=True) == target
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_atomic_outputs_get_the_permissions_of_a_plain_write(tmp_path, umask):
+    """Outputs follow the umask like open()/mkdir(), not tempfile's owner-only 0600/0700 (other users of
+    a render farm or a shared project folder must be able to read the frames and tracks)."""
+    old = os.umask(umask)
+    try:
+        with atomic_file(tmp_path / "tracks.npz") as tmp:
+            tmp.write_bytes(b"x")
+        with atomic_dir(tmp_path / "frames") as tmp:
+            (tmp / "0001.png").write_bytes(b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "tracks.npz").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((tmp_path / "frames").stat().st_mode) == 0o777 & ~umask

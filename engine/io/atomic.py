@@ -1,7 +1,9 @@
 """Atomic outputs: write to a temporary name beside the target, rename when complete.
 
 Files the user owns are never overwritten silently: :func:`check_writable_target` refuses an
-existing target unless ``overwrite`` is set.
+existing target unless ``overwrite`` is set. Outputs get the permissions a plain ``open``/``mkdir``
+would give (0666/0777 minus the umask), not the owner-only ones of :mod:`tempfile`, so other users
+(a render farm's, a compositor's) can read them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import UserError
+
+FILE_MODE, DIR_MODE = 0o666, 0o777
+"""Permissions of a new output file / folder before the umask (as ``open`` and ``mkdir`` use)."""
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def check_writable_target(path: str | os.PathLike, overwrite: bool, flag: str = "--overwrite") -> Path:
@@ -43,6 +55,7 @@ def atomic_file(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
+    os.chmod(tmp, FILE_MODE & ~_umask())
     try:
         yield tmp
         os.replace(tmp, path)
@@ -61,6 +74,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial.", dir=path.parent))
+    os.chmod(tmp, DIR_MODE & ~_umask())
     try:
         yield tmp
         old = None
