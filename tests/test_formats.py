@@ -58,6 +58,16 @@ def test_tracks_bad_files_name_the_file(tmp_path):
     np.savez(tmp_path / "old.npz", format=np.int32(99))
     with pytest.raises(UserError, match="format 99"):
         load_tracks(tmp_path / "old.npz")
+    # What a user passes by mistake: an empty file, a single .npy, another tracker's .npz.
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(UserError, match="empty.npz is not a readable tracks file"):
+        load_tracks(tmp_path / "empty.npz")
+    np.save(tmp_path / "array.npy", np.zeros(3))
+    with pytest.raises(UserError, match="array.npy is not a readable tracks file"):
+        load_tracks(tmp_path / "array.npy")
+    np.savez(tmp_path / "cotracker.npz", tracks=np.zeros((2, 3, 2)))
+    with pytest.raises(UserError, match="cotracker.npz is not a Track2View tracks file.*import-tracks"):
+        load_tracks(tmp_path / "cotracker.npz")
     tracks = random_tracks()
     with pytest.raises(UserError, match="'uv'"):
         Tracks(**{**tracks.__dict__, "uv": tracks.uv[:, :3]})

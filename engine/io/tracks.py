@@ -159,11 +159,17 @@ def load_tracks(path: str | os.PathLike) -> Tracks:
     if not path.is_file():
         raise UserError(f"tracks file not found: {path}")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("a single .npy array, not an .npz archive")
+        with data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise UserError(f"{path} is not a readable tracks file ({exc})") from exc
-    version = int(arrays.pop("format", -1))
+    if "format" not in arrays:
+        raise UserError(f"{path} is not a Track2View tracks file (no 'format' entry); bring another tracker's "
+                        "result in with `t2v import-tracks`")
+    version = int(arrays.pop("format"))
     if version != TRACKS_FORMAT:
         raise UserError(f"{path}: tracks format {version} is not supported (expected {TRACKS_FORMAT})")
     names = {f.name for f in dataclasses.fields(Tracks)}
