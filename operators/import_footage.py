@@ -5,6 +5,8 @@ Sets the scene's fps, frame range (footage frame 0 at scene frame 1, remembered 
 footage as the background of the source camera (the panel's Source Camera, else the scene camera,
 else a new camera "Source Camera", which then becomes the scene camera) and sets
 ``scene.track2view.footage_path``. Picking any image of a sequence imports its whole folder.
+Importing other footage than the scene's unsets ``scene.track2view.tracks_path``: those tracks
+belong to the old shot (renders would warp the new footage along them).
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ def import_footage(context, path: str) -> bpy.types.MovieClip:
     location = footage_location(path)
     info = probe(location)
     scene = context.scene
+    previous = scene.track2view.footage_path
+    if previous and Path(bpy.path.abspath(previous)).resolve() != location.resolve():
+        scene.track2view.tracks_path = ""
     render = scene.render
     fps = round(info.fps)
     render.fps, render.fps_base = max(1, fps), max(1, fps) / info.fps
@@ -94,15 +99,18 @@ class TRACK2VIEW_OT_import_footage(bpy.types.Operator):
         if not self.filepath:
             self.report({"ERROR"}, "Import Footage: no file chosen")
             return {"CANCELLED"}
+        scene = context.scene
+        old_tracks = scene.track2view.tracks_path
         try:
             clip = import_footage(context, self.filepath)
         except UserError as exc:
             self.report({"ERROR"}, f"Import Footage: {exc}")
             return {"CANCELLED"}
-        scene = context.scene
+        unlinked = (f"; the tracks of the previous footage ({Path(old_tracks).name}) are no longer used: "
+                    "Reconstruct Tracks" if old_tracks and not scene.track2view.tracks_path else "")
         self.report({"INFO"}, f"Imported {clip.name}: {scene.frame_end} frames at "
                               f"{scene.render.fps / scene.render.fps_base:g} fps, "
-                              f"{scene.render.resolution_x}x{scene.render.resolution_y}")
+                              f"{scene.render.resolution_x}x{scene.render.resolution_y}{unlinked}")
         return {"FINISHED"}
 
 
