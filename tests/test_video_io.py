@@ -55,6 +55,8 @@ def test_mp4_round_trip(tmp_path):
     assert footage.fps == pytest.approx(12.5, abs=0.01)
     assert np.abs(footage.frames.astype(int) - frames[3:]).mean() < 8
     assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]
+    with pytest.raises(UserError, match="clip.mp4: the frame range 8:12 is empty or past the end: the footage has 8"):
+        read_frames(path, frames=slice(8, 12))
 
 
 def test_bad_inputs_name_the_file(tmp_path):
@@ -79,5 +81,7 @@ def test_bad_inputs_name_the_file(tmp_path):
     (broken / "0002.png").write_bytes(b"not a png")
     with pytest.raises(UserError, match="0002.png"):
         read_frames(broken)
-    with pytest.raises(UserError, match="no frames in the selection 5:9"):
-        read_frames(mixed, frames=slice(5, 9))
+    # A range past the end or reversed names the range and the frame count, not a corrupt file.
+    for frames, text in ((slice(5, 9), "5:9"), (slice(2, 1), "2:1")):
+        with pytest.raises(UserError, match=f"range {text} is empty or past the end: the footage has 3 frames"):
+            read_frames(mixed, frames=frames)

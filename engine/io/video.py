@@ -201,6 +201,9 @@ def read_frames(path: str | os.PathLike, frames: slice | None = None, max_side: 
                             "all frames of a shot must have the same size")
         out.append(_resize(rgb, max_side))
     if not out:
+        if frames is not None and count and len(range(count)[frames]) == 0:
+            raise UserError(f"{path}: the frame range {_fmt(frames)} is empty or past the end: the footage "
+                            f"has {count} frames (0-based, end excluded: 0:{count} is all of them)")
         what = "has no frames" if frames is None else f"has no frames in the selection {_fmt(frames)}"
         known = f" (it has {count})" if count else ""
         raise UserError(f"{path}: {what}{known}; the file may be empty or corrupt")
