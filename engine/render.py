@@ -75,13 +75,13 @@ def load_footage_and_tracks(footage: str, tracks_path: str, frames: tuple[int, i
         raise UserError(f"{footage}: the range {start}:{stop} is longer than the footage "
                         f"({start + video.num_frames} frames); shorten the frame range")
     tracks = load_tracks(tracks_path)
+    if tuple(video.size) != tracks.size:
+        raise UserError(f"{tracks_path}: tracks were made on {tracks.size[0]}x{tracks.size[1]} footage but "
+                        f"{footage} is {video.size[0]}x{video.size[1]}; reconstruct the tracks of this footage")
     if tracks.num_frames < start + video.num_frames:
         raise UserError(f"{tracks_path}: tracks cover {tracks.num_frames} frames but frames "
                         f"{start}..{start + video.num_frames - 1} of the footage are to be rendered; "
                         "reconstruct the tracks over the whole shot")
-    if tuple(video.size) != tracks.size:
-        raise UserError(f"{tracks_path}: tracks were made on {tracks.size[0]}x{tracks.size[1]} footage but "
-                        f"{footage} is {video.size[0]}x{video.size[1]}; reconstruct the tracks of this footage")
     return video, tracks.subset(frames=slice(start, start + video.num_frames))
 
 
@@ -115,6 +115,8 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
         from .model.model_folder import default_model_folder
 
         check_precision(precision)
+        if steps is not None and steps < 1:
+            raise UserError(f"--steps (denoising steps) must be at least 1, got {steps}")
 
         model = model or (str(default_model_folder()) if default_model_folder() else None)
         _check_model(model)
@@ -137,7 +139,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
         def model_progress(fraction: float, message: str) -> None:
             progress(0.25 + 0.65 * fraction, message)
 
-        result_frames = generate_new_view(video.frames, paired, target, model, steps=steps or DEFAULT_STEPS,
+        result_frames = generate_new_view(video.frames, paired, target, model, steps=DEFAULT_STEPS if steps is None else steps,
                                           device=device, precision=precision, cache_dir=cache_dir,
                                           progress=model_progress)
     progress(0.9, "writing frames")

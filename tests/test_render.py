@@ -70,6 +70,20 @@ def test_bad_input_is_one_line_and_writes_nothing(shot, tmp_path, capsys, monkey
     assert not out.exists()
 
 
+def test_wrong_tracks_and_zero_steps_say_what_is_wrong(shot, tmp_path, capsys):
+    root, _ = shot
+    out = tmp_path / "r"
+    # Another shot's tracks, shorter too: the size is what is wrong, not the tracked range.
+    save_tracks(make_tracks(source_camera((48, 32), 2), 100), tmp_path / "other.npz")
+    assert main(["render", "--footage", str(root / "footage"), "--tracks", str(tmp_path / "other.npz"),
+                 "--camera", str(root / "same.json"), "--out", str(out), "--preview"]) == 1
+    assert "other.npz: tracks were made on 48x32 footage" in capsys.readouterr().err
+    # --steps 0 is refused (it used to render with the default 20 steps without a word).
+    assert main(_args(root, out, "same.json", "--steps", "0")) == 1
+    assert "--steps (denoising steps) must be at least 1, got 0" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_render_job_runs_in_the_worker(shot, tmp_path):
     root, _ = shot
     params = {"footage": str(root / "footage"), "tracks": str(root / "tracks.npz"),
