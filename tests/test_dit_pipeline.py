@@ -382,3 +382,17 @@ def test_cli_generate_writes_frames_and_refuses_overwrite(saved_model, tmp_path,
     np.testing.assert_array_equal(written, expected)
     assert main(args) == 1
     assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--steps", "--max-side"])
+def test_cli_generate_refuses_a_zero_setting_up_front(flag, tmp_path, capsys):
+    """0 steps used to fail deep in the pipeline as 'num_inference_steps=0', and --max-side 0 silently
+    meant the default; both are named at once, before anything is read or written."""
+    from track2view.engine.cli import main
+
+    args = ["generate", "--model", str(tmp_path / "model"), "--footage", str(tmp_path / "footage"),
+            "--tracks", str(tmp_path / "shot.npz"), "--camera", str(tmp_path / "cam.json"),
+            "--out", str(tmp_path / "out"), flag, "0"]
+    assert main(args) == 1
+    assert f"{flag} must be at least 1, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import UserError
     from ..generate import generate_new_view
     from ..geometry.camera import load_camera_json
     from ..io.atomic import check_writable_target
@@ -44,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     from ..render import camera_for_frames, load_footage_and_tracks
     from ._progress import progress_bar
 
+    for flag, value in (("--steps", args.steps), ("--max-side", args.max_side)):
+        if value is not None and value < 1:
+            raise UserError(f"{flag} must be at least 1, got {value}")
     out = check_writable_target(args.out, args.overwrite)
     footage, tracks = load_footage_and_tracks(str(args.footage), str(args.tracks))
     camera = camera_for_frames(load_camera_json(args.camera), len(footage.frames))
