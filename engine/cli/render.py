@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--camera", type=Path, required=True, help="target camera, CAM.json")
     parser.add_argument("--out", type=Path, required=True, help="output folder (must not exist)")
     parser.add_argument("--preview", action="store_true", help="geometric warp only (fast, no model)")
-    parser.add_argument("--model", type=Path, help="Track2View model folder (diffusers layout)")
+    parser.add_argument("--model", type=Path,
+                        help="Track2View model folder (diffusers layout; default: the built-in models/default)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     parser.add_argument("--frames", type=_frame_range, metavar="A:B",
                         help="footage frames A..B-1 (0-based); camera frame 0 is footage frame A")
