@@ -127,6 +127,10 @@ def test_atomic_outputs_leave_nothing_on_failure(tmp_path):
     with pytest.raises(UserError, match="already exists"):
         check_writable_target(target, overwrite=False)
     assert check_writable_target(target, overwrite=True) == target
+    # Refused up front, not as a traceback after the work: a folder where no file can be created
+    # (os.access says yes to root there).
+    with pytest.raises(UserError, match="cannot write into /proc"):
+        check_writable_target("/proc/tracks.npz", overwrite=False)
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o077])

@@ -38,8 +38,11 @@ def check_writable_target(path: str | os.PathLike, overwrite: bool, flag: str = 
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot create the folder {parent} ({exc.strerror}): choose another output") from None
-    if not os.access(parent, os.W_OK):
-        raise UserError(f"cannot write into {parent}: folder is not writable")
+    try:  # probe: os.access says yes to root even where creating a file fails (/proc, root-squashed NFS)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise UserError(f"cannot write into {parent} ({exc.strerror}): choose another output") from None
     return path
 
 
