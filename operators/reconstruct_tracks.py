@@ -7,7 +7,8 @@ the footage, frame count, max points, focal and the footage's size/mtime it was 
 Running again with the same settings reuses it instead of recomputing, unless Recompute is on. On
 result the source camera (panel's, else scene camera, else a new one) is keyframed with the
 recovered poses and lens (``bridge/camera.py``) and the object "Tracks <cache name>" shows the
-tracks (``bridge/tracks_object.py``); ``scene.track2view.tracks_path`` and ``source_camera`` are set.
+tracks (``bridge/tracks_object.py``); ``scene.track2view.tracks_path`` (relative to the .blend, so the
+project folder can be moved or mounted elsewhere on a farm) and ``source_camera`` are set.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def apply_tracks(context, path: Path) -> bpy.types.Object:
                                                           fps=tracks.fps), start, set_resolution=True)
     name = path.name.removesuffix(".tracks.npz")
     obj = build_tracks_object(scene, tracks, f"Tracks {name}", start)
-    scene.track2view.tracks_path = str(path)
+    scene.track2view.tracks_path = bpy.path.relpath(str(path))
     return obj
 
 
