@@ -85,6 +85,12 @@ def test_bad_files_name_the_file(tmp_path):
     (tmp_path / "broken.npz").write_bytes(b"not a zip")
     with pytest.raises(UserError, match="broken.npz"):
         import_tracks(tmp_path / "broken.npz")
+    (tmp_path / "empty.npz").write_bytes(b"")  # each of these was a traceback, not a message
+    with pytest.raises(UserError, match="empty.npz is not a readable tracks file"):
+        import_tracks(tmp_path / "empty.npz")
+    np.save(tmp_path / "array.npy", np.zeros(3))
+    with pytest.raises(UserError, match="array.npy is not a readable tracks file .a single .npy array"):
+        import_tracks(tmp_path / "array.npy")
     cam, vis = _scene()
     np.savez(path, tracks_XYZ=cam, visibility=vis[:2], fx_fy_cx_cy=np.array([100.0, 100, 31.5, 23.5]))
     with pytest.raises(UserError, match="odd.npz.*'visibility' must have shape"):

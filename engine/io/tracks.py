@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import UserError
 from .atomic import atomic_file
+from .npz import read_npz
 
 TRACKS_FORMAT = 1
 
@@ -156,16 +156,7 @@ def save_tracks(tracks: Tracks, path: str | os.PathLike) -> Path:
 def load_tracks(path: str | os.PathLike) -> Tracks:
     """Read a tracks file; raise :class:`UserError` naming the file on any problem."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"tracks file not found: {path}")
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError("a single .npy array, not an .npz archive")
-        with data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{path} is not a readable tracks file ({exc})") from exc
+    arrays = read_npz(path, "tracks file")
     if "format" not in arrays:
         raise UserError(f"{path} is not a Track2View tracks file (no 'format' entry); bring another tracker's "
                         "result in with `t2v import-tracks`")

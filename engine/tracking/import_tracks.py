@@ -20,13 +20,13 @@ moves more than :data:`DYNAMIC_MOTION` of their median depth.
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import UserError
 from ..geometry.camera import project_points
+from ..io.npz import read_npz
 from ..io.tracks import Tracks
 from .camera_solve import default_focal, intrinsics
 from .depth_input import load_depth_sequence, sample_depth
@@ -39,22 +39,6 @@ FORMATS = ("tapvid3d", "cotracker", "spatracker")
 DEFAULT_FPS = 24.0
 DYNAMIC_MOTION = 0.01  # share of a point's median depth it must move to count as dynamic
 UNSEEN_GREY = 128
-
-
-def _load(path: Path) -> dict[str, np.ndarray]:
-    if not path.is_file():
-        raise UserError(f"tracks file not found: {path}")
-    arrays = {}
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            for key in data.files:
-                try:
-                    arrays[key] = data[key]
-                except ValueError:  # object array (would need unpickling): skipped on purpose
-                    continue
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{path} is not a readable .npz file ({exc})") from exc
-    return arrays
 
 
 def detect_format(arrays: dict[str, np.ndarray], path: Path) -> str:
@@ -103,7 +87,7 @@ def import_tracks(path: str | os.PathLike, fmt: str | None = None, video: str | 
     from ..io.video import read_frames
 
     path = Path(path)
-    arrays = _load(path)
+    arrays = read_npz(path, "tracks file")
     fmt = fmt or detect_format(arrays, path)
     if fmt not in FORMATS:
         raise UserError(f"--format must be one of {FORMATS}, got {fmt!r}")
