@@ -14,8 +14,8 @@ Modes: ``preview`` is the geometric warp (``engine/warp.py``, seconds); otherwis
 Track2View model (a local model folder, diffusers layout) generates the frames
 (``engine/generate.py``) and the warp still supplies the hole mask.
 
-Frames: ``frames`` = (A, B) selects footage/tracks frames A..B-1 (0-based, B None = to the end);
-camera frame 0 is footage frame A. A single-frame (static) camera holds for every frame.
+Frames: ``frames`` = (A, B) selects footage frames A..B-1 (0-based, B None = to the end; default:
+the frames the tracks were made on, see ``Tracks.frame_start``); camera frame 0 is footage frame A. A single-frame (static) camera holds for every frame.
 """
 
 from __future__ import annotations
@@ -60,29 +60,23 @@ def camera_for_frames(camera: CameraTrack, count: int) -> CameraTrack:
 
 
 def load_footage_and_tracks(footage: str, tracks_path: str, frames: tuple[int, int | None] | None = None):
-    """Footage frames ``[start, stop)`` and the matching frames of its tracks, checked against each other.
+    """Footage frames ``[start, stop)`` (default: the frames the tracks were made on) and the
+    matching frames of its tracks, checked against each other.
 
     Returns ``(Footage, Tracks)``. Raises :class:`UserError` naming the file when the range is empty,
     longer than the footage or the tracks, or when the tracks were made on footage of another size.
     """
-    from .io.video import read_frames
+    from .io.video import read_frames, require_whole_range
 
-    start, stop = frames if frames is not None else (0, None)
+    tracks = load_tracks(tracks_path)
+    start, stop = frames if frames is not None else (tracks.frame_start, tracks.frame_start + tracks.num_frames)
     if start < 0 or (stop is not None and stop <= start):
         raise UserError(f"frame range {start}:{'' if stop is None else stop} is empty or negative")
-    video = read_frames(footage, frames=slice(start, stop))
-    if stop is not None and video.num_frames < stop - start:
-        raise UserError(f"{footage}: the range {start}:{stop} is longer than the footage "
-                        f"({start + video.num_frames} frames); shorten the frame range")
-    tracks = load_tracks(tracks_path)
+    video = require_whole_range(read_frames(footage, frames=slice(start, stop)), slice(start, stop))
     if tuple(video.size) != tracks.size:
         raise UserError(f"{tracks_path}: tracks were made on {tracks.size[0]}x{tracks.size[1]} footage but "
                         f"{footage} is {video.size[0]}x{video.size[1]}; reconstruct the tracks of this footage")
-    if tracks.num_frames < start + video.num_frames:
-        raise UserError(f"{tracks_path}: tracks cover {tracks.num_frames} frames but frames "
-                        f"{start}..{start + video.num_frames - 1} of the footage are to be rendered; "
-                        "reconstruct the tracks over the whole shot")
-    return video, tracks.subset(frames=slice(start, start + video.num_frames))
+    return video, tracks.for_footage_frames(start, video.num_frames, str(tracks_path))
 
 
 def _check_model(model: str | None) -> None:
@@ -143,7 +137,6 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
                                           device=device, precision=precision, cache_dir=cache_dir,
                                           progress=model_progress)
     progress(0.9, "writing frames")
-    start = frames[0] if frames is not None else 0
     with atomic_dir(out) as tmp:
         write_frames(result_frames, tmp / FRAMES_DIR, FRAME_PATTERN)
         write_frames(np.repeat(holes[..., None].astype(np.uint8) * 255, 3, -1), tmp / HOLES_DIR, FRAME_PATTERN)
@@ -151,7 +144,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
         save_camera_json(target, tmp / "camera.json")
         summary = {
             "mode": "preview" if preview else "model", "model": model, "footage": str(footage),
-            "tracks": str(tracks), "first_frame": start, "num_frames": int(len(result_frames)),
+            "tracks": str(tracks), "first_frame": video.start, "num_frames": int(len(result_frames)),
             "size": list(target.size), "fps": video.fps, "hole_fraction": float(holes.mean()),
         }
         (tmp / "render.json").write_text(json.dumps(summary, indent=1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 
@@ -80,6 +81,25 @@ def test_subset_keeps_consistent_shapes():
     sub = tracks.subset(frames=slice(1, 3), points=np.array([0, 2, 5]))
     assert sub.xyz.shape == (2, 3, 3) and sub.rgb.shape == (3, 3) and sub.K.shape == (2, 3, 3)
     assert sub.uv_tgt.shape == (2, 3, 2)
+
+
+def test_tracks_know_their_first_footage_frame(tmp_path):
+    """``t2v track --frames 20:60`` makes tracks whose frame 0 is footage frame 20."""
+    tracks = dataclasses.replace(random_tracks(T=5, N=8), frame_start=20)
+    assert load_tracks(save_tracks(tracks, tmp_path / "t.npz")).frame_start == 20
+    assert tracks.subset(frames=slice(1, 3)).frame_start == 21
+    part = tracks.for_footage_frames(22, 3)
+    np.testing.assert_array_equal(part.xyz, tracks.xyz[2:5])
+    assert part.frame_start == 22
+    with pytest.raises(UserError, match="cover footage frames 20..24 but frames 18..21 are wanted"):
+        tracks.for_footage_frames(18, 4)
+    with pytest.raises(UserError, match="cover footage frames 20..24 but frames 23..25"):
+        tracks.for_footage_frames(23, 3)
+    # Files from before the field (or from other tools) start at footage frame 0.
+    arrays = dict(np.load(tmp_path / "t.npz"))
+    del arrays["frame_start"]
+    np.savez(tmp_path / "old.npz", **arrays)
+    assert load_tracks(tmp_path / "old.npz").frame_start == 0
 
 
 def test_projection_round_trip_and_camera_json(tmp_path):

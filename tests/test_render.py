@@ -8,7 +8,7 @@ import pytest
 
 from track2view.engine.cli import main
 from track2view.engine.geometry.camera import CameraTrack, save_camera_json
-from track2view.engine.io.tracks import save_tracks
+from track2view.engine.io.tracks import load_tracks, save_tracks
 from track2view.engine.io.video import read_frames, write_frames
 from track2view.engine.worker import WorkerProcess
 
@@ -51,6 +51,27 @@ def test_preview_writes_frames_holes_mp4_and_reproduces_identity(shot, tmp_path,
     assert main(_args(root, out, "orbit.json", "--preview", "--overwrite", "--frames", "1:3")) == 0
     assert len(list((out / "frames").iterdir())) == 2
     assert json.loads((out / "render.json").read_text())["first_frame"] == 1
+
+
+def test_tracks_of_part_of_the_shot_render_their_own_frames(shot, tmp_path, capsys):
+    """Tracks made with ``t2v track --frames 1:4`` hold footage frames 1-3: rendered by default, and
+    footage frame 0 is refused instead of being paired with the tracks of frame 1."""
+    root, frames = shot
+    part = load_tracks(root / "tracks.npz").subset(frames=slice(1, 4))
+    save_tracks(part, tmp_path / "part.npz")
+    cam = source_camera((96, 64), 4)  # camera frame 0 is the first footage frame rendered
+    save_camera_json(CameraTrack(K=cam.K[1:], w2c=cam.w2c[1:], size=cam.size, fps=cam.fps), tmp_path / "same.json")
+    args = ["render", "--footage", str(root / "footage"), "--tracks", str(tmp_path / "part.npz"),
+            "--camera", str(tmp_path / "same.json"), "--preview", "--out"]
+    assert main([*args, str(tmp_path / "r")]) == 0
+    meta = json.loads((tmp_path / "r" / "render.json").read_text())
+    assert meta["first_frame"] == 1 and meta["num_frames"] == 3
+    rendered = read_frames(tmp_path / "r" / "frames").frames
+    holes = read_frames(tmp_path / "r" / "holes").frames[..., 0] > 127
+    assert psnr(rendered, frames[1:], ~holes) >= 30.0  # each footage frame along its own tracks
+    assert main([*args, str(tmp_path / "r0"), "--frames", "0:2"]) == 1
+    assert "cover footage frames 1..3 but frames 0..1 are wanted" in capsys.readouterr().err
+    assert not (tmp_path / "r0").exists()
 
 
 def test_bad_input_is_one_line_and_writes_nothing(shot, tmp_path, capsys, monkeypatch):

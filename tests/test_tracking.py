@@ -117,6 +117,8 @@ def test_bad_inputs_name_the_file(tmp_path):
     np.save(tmp_path / "depth" / "0.npy", np.ones((48, 64), np.float32))
     with pytest.raises(UserError, match="depth.*1 depth maps but the footage has 3 frames"):
         track_job({"input": str(good), "out": str(tmp_path / "c.npz"), "depth": str(tmp_path / "depth")}, _quiet)
+    with pytest.raises(UserError, match="good: the range 1:9 is longer than the footage .3 frames"):
+        track_job({"input": str(good), "out": str(tmp_path / "c.npz"), "frames": [1, 9]}, _quiet)  # was cut silently
     (tmp_path / "taken.npz").write_bytes(b"mine")
     with pytest.raises(UserError, match="taken.npz already exists"):
         track_job({"input": str(good), "out": str(tmp_path / "taken.npz")}, _quiet)

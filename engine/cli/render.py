@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Track2View model folder (diffusers layout; default: the built-in models/default)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     parser.add_argument("--frames", type=_frame_range, metavar="A:B",
-                        help="footage frames A..B-1 (0-based); camera frame 0 is footage frame A")
+                        help="footage frames A..B-1 (0-based; default: the frames the tracks were made on); "
+                             "camera frame 0 is footage frame A")
     parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto",
                         help="where the model runs (default: CUDA if available)")
     parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp32",

@@ -16,6 +16,7 @@ key             shape       meaning
 ``fps``         ()          float32 frames per second
 ``dynamic``     (N,)        bool, optional: the point moves in the world
 ``object_id``   (N,)        int32, optional: object the point lies on (0 = background)
+``frame_start`` ()          int32, optional (0): the footage frame (0-based) of tracks frame 0
 ==============  ==========  ================================================================
 
 Paired tracks (source ↔ target view) add ``uv_tgt`` (T, N, 2), ``depth_src`` (T, N),
@@ -58,6 +59,7 @@ class Tracks:
     depth_src: np.ndarray | None = None
     depth_tgt: np.ndarray | None = None
     vis_tgt: np.ndarray | None = None
+    frame_start: int = 0
 
     def __post_init__(self) -> None:
         self.xyz = np.asarray(self.xyz, np.float32)
@@ -69,6 +71,7 @@ class Tracks:
         self.w2c = np.asarray(self.w2c, np.float32)
         self.size = (int(self.size[0]), int(self.size[1]))
         self.fps = float(self.fps)
+        self.frame_start = int(self.frame_start)
         if self.dynamic is not None:
             self.dynamic = np.asarray(self.dynamic, bool)
         if self.object_id is not None:
@@ -115,15 +118,20 @@ class Tracks:
             raise UserError(f"{source}: 'size' must be positive (W, H), got {self.size}")
         if not self.fps > 0:
             raise UserError(f"{source}: 'fps' must be positive, got {self.fps}")
+        if self.frame_start < 0:
+            raise UserError(f"{source}: 'frame_start' must be a footage frame (0 or more), got {self.frame_start}")
 
     def subset(self, frames: slice | np.ndarray | None = None, points: np.ndarray | None = None) -> Tracks:
-        """A copy restricted to some frames and/or points."""
+        """A copy restricted to some frames (tracks frames; ``frame_start`` follows the first one) and/or points."""
         fr = slice(None) if frames is None else frames
         pt = slice(None) if points is None else points
         kw = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if f.name in ("size", "fps") or v is None:
+            if f.name == "frame_start":
+                picked = np.arange(self.num_frames)[fr]
+                kw[f.name] = v + (int(picked[0]) if len(picked) else 0)
+            elif f.name in ("size", "fps") or v is None:
                 kw[f.name] = v
             elif f.name in ("rgb", "dynamic", "object_id"):
                 kw[f.name] = v[pt]
@@ -132,6 +140,16 @@ class Tracks:
             else:
                 kw[f.name] = v[fr][:, pt]
         return Tracks(**kw)
+
+    def for_footage_frames(self, start: int, count: int, source: str = "tracks") -> Tracks:
+        """The tracks of footage frames ``start`` .. ``start + count - 1`` (tracks frame 0 is footage
+        frame ``frame_start``); :class:`UserError` naming ``source`` unless they cover all of them."""
+        first = start - self.frame_start
+        if first < 0 or first + count > self.num_frames:
+            raise UserError(f"{source}: the tracks cover footage frames {self.frame_start}.."
+                            f"{self.frame_start + self.num_frames - 1} but frames {start}..{start + count - 1} "
+                            "are wanted; reconstruct the tracks over those frames (t2v track --frames A:B)")
+        return self.subset(frames=slice(first, first + count))
 
 
 def save_tracks(tracks: Tracks, path: str | os.PathLike) -> Path:
@@ -146,6 +164,8 @@ def save_tracks(tracks: Tracks, path: str | os.PathLike) -> Path:
             v = np.asarray(v, np.int32)
         elif f.name == "fps":
             v = np.float32(v)
+        elif f.name == "frame_start":
+            v = np.int32(v)
         arrays[f.name] = v
     path = Path(path)
     with atomic_file(path, suffix=".npz") as tmp:
@@ -171,6 +191,7 @@ def load_tracks(path: str | os.PathLike) -> Tracks:
     kw = {k: v for k, v in arrays.items() if k in names}
     kw["size"] = tuple(int(s) for s in kw["size"])
     kw["fps"] = float(kw["fps"])
+    kw["frame_start"] = int(kw.get("frame_start", 0))
     try:
         return Tracks(**kw)
     except UserError as exc:

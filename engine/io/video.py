@@ -210,6 +210,18 @@ def read_frames(path: str | os.PathLike, frames: slice | None = None, max_side: 
     return Footage(frames=np.stack(out), fps=fps, size=size, path=path, start=int(first_index))
 
 
+def require_whole_range(footage: Footage, frames: slice | None) -> Footage:
+    """``footage`` back if it holds every frame of ``frames`` (read with :func:`read_frames`, which
+    cuts a range at the end of the input like a Python slice); else :class:`UserError` naming it."""
+    if frames is None or frames.stop is None or frames.stop < 0 or (frames.start or 0) < 0:
+        return footage
+    start, step = frames.start or 0, frames.step or 1
+    if footage.num_frames < len(range(start, frames.stop, step)):
+        raise UserError(f"{footage.path}: the range {start}:{frames.stop} is longer than the footage "
+                        f"({footage.start + footage.num_frames} frames); shorten the frame range")
+    return footage
+
+
 @dataclasses.dataclass
 class FootageInfo:
     """What :func:`probe` learns without decoding every frame: ``frames`` count, ``fps``, ``size`` (W, H),

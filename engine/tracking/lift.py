@@ -152,7 +152,7 @@ def lift_tracks(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, w2c: np.ndarray,
             scale = float(np.nanmedian(ratio))
         elif np.isfinite(z_static).any():
             scale = NOMINAL_DEPTH / float(np.nanmedian(z_static))
-            report["depth_source"] = "triangulation, scaled to a median static depth of NOMINAL_DEPTH"
+            report["depth_source"] = f"triangulation, scaled to a median static depth of {NOMINAL_DEPTH:g} units"
         else:
             scale = 1.0
         X *= scale
@@ -163,7 +163,7 @@ def lift_tracks(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, w2c: np.ndarray,
         static = np.zeros(uv.shape[1], bool)
         z_static = ref_uv = ref_vis = None
         report["depth_source"] = ("user depth sequence (rotation-only camera)" if depth is not None else
-                                  f"none: rotation-only camera, every point at NOMINAL_DEPTH={NOMINAL_DEPTH}")
+                                  f"none: rotation-only camera, every point at depth {NOMINAL_DEPTH:g} units")
 
     # Per-frame depth of the points that are not triangulated static points.
     lifted = ~static

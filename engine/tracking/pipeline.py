@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import UserError
 from ..io.atomic import atomic_file, check_writable_target
 from ..io.tracks import Tracks, save_tracks
-from ..io.video import Footage, read_frames
+from ..io.video import Footage, read_frames, require_whole_range
 from .camera_solve import solve_camera
 from .depth_input import load_depth_sequence
 from .flow_tracks import track_flow
@@ -104,7 +104,7 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
     if options.max_points < 1:
         raise UserError(f"--max-points must be at least 1, got {options.max_points}")
     say(0.0, "reading footage")
-    footage = read_frames(path, options.frames, max_side=options.work_max_side)
+    footage = require_whole_range(read_frames(path, options.frames, max_side=options.work_max_side), options.frames)
     _check_footage(footage)
     focal_full = options.focal_in_pixels(footage.size)
     T, h, w = footage.frames.shape[:3]
@@ -149,7 +149,7 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
     xyz, w2c = to_blender_world(lifted.xyz, lifted.w2c)
     tracks = Tracks(xyz=xyz, uv=uv, vis=vis, conf=conf, rgb=track_colours(footage.frames, flow.uv, flow.vis),
                     K=np.broadcast_to(K, (T, 3, 3)), w2c=w2c, size=footage.size, fps=footage.fps,
-                    dynamic=lifted.dynamic)
+                    dynamic=lifted.dynamic, frame_start=footage.start)
     report = {"input": str(footage.path), "frames": [footage.start, footage.start + T], "size": list(footage.size),
               "fps": footage.fps, "points": tracks.num_points, "camera_mode": camera.mode,
               **camera.report, "focal_px": round(float(K[0, 0]), 2), **lifted.report,
