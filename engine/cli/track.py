@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="video file (mp4/mov/avi/mkv) or folder of images")
     parser.add_argument("--out", type=Path, required=True, help="tracks file to write (.npz)")
     parser.add_argument("--max-points", type=int, default=DEFAULT_MAX_POINTS,
-                        help=f"most tracks in all (default {DEFAULT_MAX_POINTS})")
+                        help=f"most textured tracks in all (default {DEFAULT_MAX_POINTS}); plain surfaces get "
+                             "up to a quarter as many more, to render them")
     parser.add_argument("--frames", help="frame range A:B of the input (0-based, B exclusive)")
     focal = parser.add_mutually_exclusive_group()
     focal.add_argument("--focal-px", type=float, help="focal length in pixels of the full-resolution footage")

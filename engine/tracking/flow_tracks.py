@@ -4,8 +4,11 @@ Every frame pair gets a forward and a backward flow field. A point moves with th
 if the backward flow does not bring it back within :data:`FB_TOLERANCE_PX` (+ a share of the
 motion), it is occluded or lost and its track ends there (tracks never resume). After each step,
 grid cells with no live point are re-seeded at their best-textured pixel, until the point budget is
-spent. Pixel coordinates are those of the frames passed in: (0, 0) is the centre of the top-left
-pixel.
+spent. With ``fill_flat`` the cells of a coarser grid (:data:`FILL_CELL_FACTOR`) that are still
+empty get a point at their centre too, from a budget of their own (:data:`FILL_SHARE`): a plain wall
+is then tracked by the flow's smooth fill-in, good enough to render it, not to solve a camera with;
+``textured`` tells the two kinds apart. Pixel coordinates are those of the frames passed in: (0, 0) is the
+centre of the top-left pixel.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import numpy as np
 
 FB_TOLERANCE_PX = 0.75  # forward-backward round trip allowed, pixels of the tracked frames
 FB_RELATIVE = 0.05  # ... plus this share of the point's motion between the two frames
-MIN_TEXTURE = 1e-4  # smallest cv2.cornerMinEigenVal (grey in [0, 1]) a seed needs
+MIN_TEXTURE = 1e-4  # smallest cv2.cornerMinEigenVal (grey in [0, 1]) of a textured point
 BORDER_PX = 2  # seeds and tracks keep this far from the image border
 MIN_TRACK_FRAMES = 3  # shorter tracks are dropped
 LIVE_SHARE = 0.5  # share of the point budget seeded in the first frame; the rest re-seeds
+FILL_CELL_FACTOR = 2  # fill_flat: grid cells this many times the textured grid's, per side
+FILL_SHARE = 0.25  # fill_flat: points on plain surfaces, as a share of max_points, on top of them
 LK_WINDOW = 11  # Lucas–Kanade window (pixels) refining each flow step
 LK_MAX_SHIFT_PX = 2.0  # larger LK corrections are not trusted: keep the flow's position
 PREFILTER_SIGMA_PX = 1.0  # Gaussian blur before flow: pixel noise (worst: a noise pattern fixed to the
@@ -31,6 +36,7 @@ DIS_PRESET = "fast"  # 'ultrafast' | 'fast' | 'medium'
 @dataclasses.dataclass
 class FlowTracks:
     """2D tracks: ``uv`` (T, N, 2) float32 pixels, ``vis`` (T, N) bool, ``conf`` (T, N) float32 in [0, 1];
+    ``textured`` (N,) bool: the track starts where the image has corner texture (:data:`MIN_TEXTURE`);
     ``query_index`` (M,) the tracks of the query points, if any were given.
 
     Invisible entries keep the last known position (before the first visible frame: the first).
@@ -39,6 +45,7 @@ class FlowTracks:
     uv: np.ndarray
     vis: np.ndarray
     conf: np.ndarray
+    textured: np.ndarray
     query_index: np.ndarray | None = None
 
     @property
@@ -61,16 +68,20 @@ def _sample(cv2, field: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return out.reshape(len(pts), -1)
 
 
-def _seeds(cv2, grey: np.ndarray, occupied: np.ndarray, cell: int, budget: int) -> np.ndarray:
-    """Best-textured pixel (M, 2) of each free cell whose texture passes :data:`MIN_TEXTURE`."""
-    if budget <= 0:
-        return np.zeros((0, 2), np.float32)
-    h, w = grey.shape
+def _texture(cv2, grey: np.ndarray) -> np.ndarray:
+    """(H, W) corner strength (``cv2.cornerMinEigenVal`` of grey in [0, 1]), 0 within :data:`BORDER_PX`."""
     eig = cv2.cornerMinEigenVal(grey.astype(np.float32) / 255.0, 3)
     eig[:BORDER_PX] = eig[-BORDER_PX:] = 0
     eig[:, :BORDER_PX] = eig[:, -BORDER_PX:] = 0
+    return eig
+
+
+def _seeds(texture: np.ndarray, occupied: np.ndarray, cell: int, budget: int) -> np.ndarray:
+    """Best-textured pixel (M, 2) of each free cell whose texture passes :data:`MIN_TEXTURE`."""
+    if budget <= 0:
+        return np.zeros((0, 2), np.float32)
     gh, gw = occupied.shape
-    block = eig[:gh * cell, :gw * cell].reshape(gh, cell, gw, cell).transpose(0, 2, 1, 3).reshape(gh, gw, -1)
+    block = texture[:gh * cell, :gw * cell].reshape(gh, cell, gw, cell).transpose(0, 2, 1, 3).reshape(gh, gw, -1)
     best = block.argmax(-1)
     score = np.take_along_axis(block, best[..., None], -1)[..., 0]
     free = (~occupied) & (score > MIN_TEXTURE)
@@ -80,6 +91,13 @@ def _seeds(cv2, grey: np.ndarray, occupied: np.ndarray, cell: int, budget: int) 
         gy, gx = gy[keep], gx[keep]
     b = best[gy, gx]
     return np.stack([gx * cell + b % cell, gy * cell + b // cell], -1).astype(np.float32)
+
+
+def _fill_seeds(occupied: np.ndarray, cell: int, budget: int) -> np.ndarray:
+    """Centres (M, 2) of up to ``budget`` free cells (plain surfaces: no texture to prefer)."""
+    gy, gx = np.nonzero(~occupied)
+    gy, gx = gy[:max(0, budget)], gx[:max(0, budget)]
+    return np.stack([gx * cell + cell // 2, gy * cell + cell // 2], -1).astype(np.float32)
 
 
 def _refine(cv2, a: np.ndarray, b: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -106,8 +124,9 @@ def _occupancy(pts: np.ndarray, shape: tuple[int, int], cell: int) -> np.ndarray
 
 
 def track_flow(frames: np.ndarray, max_points: int, progress: Callable[[float, str], None] | None = None,
-               queries: np.ndarray | None = None) -> FlowTracks:
-    """Track points through ``frames`` (T, H, W, 3) uint8 RGB; at most ``max_points`` seeded tracks.
+               queries: np.ndarray | None = None, fill_flat: bool = False) -> FlowTracks:
+    """Track points through ``frames`` (T, H, W, 3) uint8 RGB; at most ``max_points`` seeded textured
+    tracks (and ``FILL_SHARE × max_points`` on plain surfaces with ``fill_flat``).
 
     ``queries`` (M, 3) rows ``[t, x, y]`` (frame index, pixels) are tracked too, from their frame
     on, and kept however short; ``FlowTracks.query_index`` (M,) gives their tracks.
@@ -117,32 +136,42 @@ def track_flow(frames: np.ndarray, max_points: int, progress: Callable[[float, s
     T, h, w = frames.shape[:3]
     cell = max(4, int(np.sqrt(h * w / max(1, max_points * LIVE_SHARE))))
     grid = (h // cell, w // cell)
+    fill_cell = FILL_CELL_FACTOR * cell
+    fill_grid = (h // fill_cell, w // fill_cell)
+    fill_budget = int(FILL_SHARE * max_points) if fill_flat else 0
     greys = [cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (0, 0), PREFILTER_SIGMA_PX) for f in frames]
     dis = _dis(cv2)
     queries = np.zeros((0, 3)) if queries is None else np.asarray(queries, np.float64).reshape(-1, 3)
-    capacity = max_points + len(queries)
+    capacity = max_points + fill_budget + len(queries)
     uv = np.zeros((T, capacity, 2), np.float32)
     vis = np.zeros((T, capacity), bool)
     conf = np.zeros((T, capacity), np.float32)
+    textured = np.zeros(capacity, bool)
     query_index = np.zeros(len(queries), int)
-    count = seeded = 0
+    count = seeded = filled = 0
 
-    def add(t: int, pts: np.ndarray) -> np.ndarray:
+    def add(t: int, pts: np.ndarray, is_textured: np.ndarray | bool) -> np.ndarray:
         nonlocal count
         idx = np.arange(count, count + len(pts))
         uv[t, idx], vis[t, idx], conf[t, idx] = pts, True, 1.0
+        textured[idx] = is_textured
         count += len(pts)
         return idx
 
     def seed(t: int, live_pts: np.ndarray, budget: int) -> np.ndarray:
-        nonlocal seeded
+        nonlocal seeded, filled
+        texture = _texture(cv2, greys[t])
         mine = np.nonzero(np.round(queries[:, 0]) == t)[0]
-        q_idx = add(t, queries[mine, 1:].astype(np.float32))
+        at = queries[mine, 1:].astype(np.float32)
+        q_idx = add(t, at, _sample(cv2, texture[..., None], at)[:, 0] > MIN_TEXTURE)
         query_index[mine] = q_idx
-        occupied = _occupancy(np.concatenate([live_pts, queries[mine, 1:]]), grid, cell)
-        new = _seeds(cv2, greys[t], occupied, cell, min(budget, max_points - seeded))
+        taken = np.concatenate([live_pts, at])
+        new = _seeds(texture, _occupancy(taken, grid, cell), cell, min(budget, max_points - seeded))
         seeded += len(new)
-        return np.concatenate([q_idx, add(t, new)])
+        fill = _fill_seeds(_occupancy(np.concatenate([taken, new]), fill_grid, fill_cell), fill_cell,
+                           fill_budget - filled)
+        filled += len(fill)
+        return np.concatenate([q_idx, add(t, new, True), add(t, fill, False)])
 
     live = seed(0, np.zeros((0, 2)), int(max_points * LIVE_SHARE))
     for t in range(T - 1):
@@ -166,7 +195,8 @@ def track_flow(frames: np.ndarray, max_points: int, progress: Callable[[float, s
     keep[query_index] = True
     new_index = np.cumsum(keep) - 1
     uv, vis, conf = uv[:, :count][:, keep], vis[:, :count][:, keep], conf[:, :count][:, keep]
-    return FlowTracks(uv=fill_invisible(uv, vis), vis=vis, conf=conf, query_index=new_index[query_index])
+    return FlowTracks(uv=fill_invisible(uv, vis), vis=vis, conf=conf, textured=textured[:count][keep],
+                      query_index=new_index[query_index])
 
 
 def fill_invisible(uv: np.ndarray, vis: np.ndarray) -> np.ndarray:

@@ -122,14 +122,17 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
         queries = np.array(options.queries, np.float64).reshape(-1, 3)
         queries[:, 1] = (queries[:, 1] + 0.5) / sx - 0.5
         queries[:, 2] = (queries[:, 2] + 0.5) / sy - 0.5
-    flow = track_flow(footage.frames, options.max_points, lambda f, m: say(0.05 + 0.35 * f, m), queries)
+    flow = track_flow(footage.frames, options.max_points, lambda f, m: say(0.05 + 0.35 * f, m), queries,
+                      fill_flat=True)
     if flow.num_points == 0:
         raise UserError(f"{footage.path}: found no trackable texture; the footage may be blank or too blurry")
     lap("flow")
 
     # 3. Camera.
     say(0.4, "solving the camera")
-    own = np.ones(flow.num_points, bool)  # the camera comes from the tracker's own points, not from queries
+    # The camera comes from the tracker's own textured points: not from queries, nor from points on
+    # plain surfaces, which follow the flow's smooth fill-in.
+    own = flow.textured.copy()
     if flow.query_index is not None:
         own[flow.query_index] = False
     camera = solve_camera(flow.uv[:, own], flow.vis[:, own], (w, h), None if focal_full is None else focal_full / sx,
@@ -151,7 +154,8 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
                     K=np.broadcast_to(K, (T, 3, 3)), w2c=w2c, size=footage.size, fps=footage.fps,
                     dynamic=lifted.dynamic, frame_start=footage.start)
     report = {"input": str(footage.path), "frames": [footage.start, footage.start + T], "size": list(footage.size),
-              "fps": footage.fps, "points": tracks.num_points, "camera_mode": camera.mode,
+              "fps": footage.fps, "points": tracks.num_points,
+              "plain_surface_points": int((~flow.textured).sum()), "camera_mode": camera.mode,
               **camera.report, "focal_px": round(float(K[0, 0]), 2), **lifted.report,
               "world": "frame 0 camera at the origin looking along +Y, +Z up",
               "timings_s": timings}

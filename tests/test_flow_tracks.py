@@ -1,0 +1,39 @@
+"""2D tracks by chained optical flow (engine/tracking/flow_tracks.py): plain surfaces get tracks too."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from track2view.engine.tracking.flow_tracks import FILL_SHARE, track_flow
+
+from .tracking_scene import noise_texture
+
+
+def _half_plain_clip(T: int = 6, size: tuple[int, int] = (96, 64), shift_px: float = 1.5) -> np.ndarray:
+    """(T, H, W, 3) uint8: noise texture on the left half, plain grey on the right, all panning left."""
+    import cv2
+
+    w, h = size
+    texture = noise_texture(0, 256)
+    frames = []
+    for t in range(T):
+        shifted = cv2.warpAffine(texture, np.float32([[1, 0, -shift_px * t], [0, 1, 0]]), (w, h),
+                                 flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        shifted[:, w // 2:] = 128
+        frames.append(shifted)
+    return np.stack(frames).astype(np.uint8)
+
+
+def test_plain_surfaces_get_untextured_tracks_on_a_budget_of_their_own():
+    frames = _half_plain_clip()
+    w = frames.shape[2]
+    corners = track_flow(frames, 400)
+    filled = track_flow(frames, 400, fill_flat=True)
+    start = lambda f: f.uv[f.vis.argmax(0), np.arange(f.num_points), 0]  # noqa: E731  x where each track starts
+
+    assert corners.textured.all() and (start(corners) < w // 2 + 4).all()  # corners only: the grey half is empty
+    plain = ~filled.textured
+    assert (start(filled)[plain] > w // 2).mean() > 0.9 and plain.sum() <= FILL_SHARE * 400
+    assert filled.vis[:, plain].sum(0).min() >= 3  # they last: the smooth flow carries them along
+    # The textured tracks are the same as without filling: their budget is untouched.
+    np.testing.assert_allclose(filled.uv[:, filled.textured], corners.uv, atol=1e-4)
