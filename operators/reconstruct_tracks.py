@@ -26,6 +26,7 @@ from ..engine.errors import UserError
 from ..engine.geometry.camera import CameraTrack
 from ..engine.io.atomic import atomic_file
 from ..engine.io.tracks import load_tracks
+from ..engine.io.video import probe
 from ..engine.tracking.pipeline import DEFAULT_MAX_POINTS
 from .engine_job import EngineJobMixin
 from .import_footage import source_camera
@@ -127,16 +128,17 @@ class TRACK2VIEW_OT_reconstruct_tracks(EngineJobMixin, bpy.types.Operator):
             raise UserError("the scene ends less than 2 frames after the footage starts "
                             f"(frame {settings.footage_frame_start}); tracking needs at least 2 frames")
         return footage, cache_path(footage), {"input": str(footage), "frames": [0, frames],
-                                              "max_points": self.max_points, "focal_px": self._focal_px(context),
+                                              "max_points": self.max_points, "focal_px": self._focal_px(context, footage),
                                               "footage_stamp": footage_stamp(footage)}
 
-    def _focal_px(self, context) -> float | None:
-        """The source camera's focal in footage pixels (render size at 100 %), or None to estimate it."""
+    def _focal_px(self, context, footage: Path) -> float | None:
+        """The source camera's focal in pixels of the footage (whatever the scene's resolution), or
+        None to estimate it."""
         if not self.use_camera_lens:
             return None
         scene = context.scene
         K = intrinsics_from_blender(scene, source_camera(context).data)
-        return float(K[0, 0]) * scene.render.resolution_x / render_size(scene)[0]
+        return float(K[0, 0]) * probe(footage).size[0] / render_size(scene)[0]
 
     def execute(self, context):
         try:

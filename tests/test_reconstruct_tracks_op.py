@@ -85,6 +85,8 @@ cache.write_bytes(good)
 
 # Other settings (here the camera lens, as focal in pixels from bridge/camera.py) → tracked again.
 bpy.context.scene.track2view.source_camera.data.lens = 30.0
+bpy.context.scene.render.resolution_x *= 2  # the focal handed over stays in footage pixels
+bpy.context.scene.render.resolution_y *= 2
 bpy.ops.track2view.reconstruct_tracks(max_points=1500, use_camera_lens=True)
 assert cache.stat().st_mtime_ns != stamp
 sidecar = json.loads((cache.parent / (cache.name + ".settings.json")).read_text())
