@@ -1,20 +1,14 @@
-"""Coverage: how much of a target view the footage can explain, frame by frame.
+"""Coverage: how much of a target view the footage can show, frame by frame — what the warp fills.
 
-Definition. The target image (W × H pixels of the target camera) is split into a grid of
-``nx × ny`` equal cells. At frame t a cell is *covered* when at least one track that is visible in
-the source view (``vis``) and visible in the target view (``vis_tgt`` from
-:func:`..pairing.pair_tracks`: in front, inside the image, not occluded) lands in it (``uv_tgt``).
-``coverage[t]`` = covered cells / all cells, in [0, 1]. Everything else in the target view is content
-the model must invent.
-
-Cell size follows the track density, so that a view fully seen by the tracks scores 1 whatever the
-number of tracks: a cell holds :data:`TRACKS_PER_CELL` source-visible tracks on average
-(side ``sqrt(W * H * TRACKS_PER_CELL / n)`` pixels, n = median number of source-visible tracks per
-frame), clamped to :data:`MIN_CELLS`..:data:`MAX_CELLS` cells per side. With tracks scattered
-uniformly at random, a fully seen view leaves about ``exp(-TRACKS_PER_CELL)`` ≈ 2 % of the cells
-empty; a regular grid of tracks covers all of them. Parts of the source image without tracks
-(sky, textureless walls) count as not covered in any view: ``reference[t]`` is the same measure
-for the source view itself (its own visible tracks over its own image), the best a target can get.
+Definition. ``coverage[t]`` is the share of the target image that the geometric warp
+(:func:`..warp.warp_video`: every source pixel moved through its dense depth, then the temporal
+fill from neighbouring frames) covers at frame t; the rest (its hole mask) is content the model
+must invent. It runs the warp's own geometry (no colours) on the dense depth cached beside the
+tracks (:func:`..dense_depth.cached_dense_depth`; without a cache the depth is spread from the
+tracks without image guidance), at a reduced resolution (longest target side
+:data:`COVERAGE_MAX_SIDE` pixels, the source at the depth maps' working resolution) so a whole
+shot takes seconds. ``reference[t]`` is the same measure for the source camera itself (1 where
+every source pixel has a depth). ``tracks[t]`` counts the tracks seen in both views.
 
 Frames with ``coverage < threshold`` (default :data:`POOR_COVERAGE`) are *poor*: the render will
 mostly be invented there. :func:`poor_coverage_frames` groups them into frame ranges, e.g. for a
@@ -28,22 +22,18 @@ import os
 
 import numpy as np
 
+from .dense_depth import DenseDepth, cached_dense_depth, dense_depth
 from .errors import UserError
 from .geometry.camera import CameraTrack
 from .io.tracks import Tracks
 from .pairing import pair_tracks
+from .warp import warp_video
 
 POOR_COVERAGE = 0.6
 """A frame whose target view is less than this share covered is flagged as poor."""
 
-TRACKS_PER_CELL = 4.0
-"""Average number of source-visible tracks per grid cell when the grid is sized from the density."""
-
-MIN_CELLS = 4
-"""Fewest grid cells along an image side."""
-
-MAX_CELLS = 64
-"""Most grid cells along an image side."""
+COVERAGE_MAX_SIDE = 320
+"""Longest side (pixels) of the target image at which coverage is measured."""
 
 
 @dataclasses.dataclass
@@ -51,8 +41,8 @@ class CoverageReport:
     """Per-frame coverage of a target view (see the module docstring for the definition).
 
     ``coverage`` (T,) and ``reference`` (T,) are shares in [0, 1]; ``tracks`` (T,) int is the number
-    of tracks visible in both views; ``grid`` is (nx, ny) cells; frame index 0 is the first frame of
-    the tracks (and of the target camera).
+    of tracks visible in both views; ``grid`` is the (W, H) pixels at which the target's holes were
+    measured; frame index 0 is the first frame of the tracks (and of the target camera).
     """
 
     coverage: np.ndarray
@@ -89,73 +79,44 @@ class CoverageReport:
         }
 
 
-def coverage_grid(size: tuple[int, int], num_tracks: float,
-                  tracks_per_cell: float = TRACKS_PER_CELL) -> tuple[int, int]:
-    """Grid (nx, ny) for an image of ``size`` (W, H) pixels seen by ``num_tracks`` tracks per frame."""
-    W, H = size
-    side = np.sqrt(W * H * tracks_per_cell / max(float(num_tracks), 1.0))
-    nx = int(np.clip(round(W / side), MIN_CELLS, MAX_CELLS))
-    ny = int(np.clip(round(H / side), MIN_CELLS, MAX_CELLS))
-    return nx, ny
+def scaled_camera(camera: CameraTrack, size: tuple[int, int]) -> CameraTrack:
+    """``camera`` resampled to an image of ``size`` (W, H) pixels (pixel centres kept aligned)."""
+    sx, sy = size[0] / camera.size[0], size[1] / camera.size[1]
+    S = np.array([[sx, 0, (sx - 1) / 2], [0, sy, (sy - 1) / 2], [0, 0, 1]])
+    return CameraTrack(K=S @ camera.K, w2c=camera.w2c, size=size, fps=camera.fps)
 
 
-def covered_share(uv: np.ndarray, mask: np.ndarray, size: tuple[int, int], grid: tuple[int, int]) -> np.ndarray:
-    """(T,) share of the ``grid`` (nx, ny) cells of an image of ``size`` (W, H) hit by a masked point.
+def _reduced(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    scale = min(1.0, max_side / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
-    ``uv`` (T, N, 2) pixels ((0, 0) = centre of the top-left pixel; the image spans
-    [-0.5, W - 0.5) × [-0.5, H - 0.5)), ``mask`` (T, N) bool. Points outside the image are ignored.
+
+def compute_coverage(tracks: Tracks, target: CameraTrack, depth: DenseDepth | None = None,
+                     threshold: float = POOR_COVERAGE, max_side: int = COVERAGE_MAX_SIDE) -> CoverageReport:
+    """Coverage of the ``target`` camera's view of ``tracks`` (aligned at their first frame).
+
+    ``depth``: the tracks' dense depth (default: spread from the tracks without the footage);
+    ``max_side`` the longest side of the target image at which holes are measured. The report has
+    min(tracks frames, camera frames) frames.
     """
-    W, H = size
-    nx, ny = grid
-    T = uv.shape[0]
-    x = (uv[..., 0] + 0.5) * (nx / W)
-    y = (uv[..., 1] + 0.5) * (ny / H)
-    keep = mask & (x >= 0) & (x < nx) & (y >= 0) & (y < ny)
-    t_idx, n_idx = np.nonzero(keep)
-    cells = (t_idx * ny + y[t_idx, n_idx].astype(np.int64)) * nx + x[t_idx, n_idx].astype(np.int64)
-    hit = np.zeros(T * nx * ny, bool)
-    hit[cells] = True
-    return hit.reshape(T, nx * ny).mean(1)
-
-
-def coverage_from_paired(paired: Tracks, target_size: tuple[int, int], cells: int | None = None,
-                         threshold: float = POOR_COVERAGE) -> CoverageReport:
-    """Coverage of the target view of paired tracks (``uv_tgt``/``vis_tgt`` set, see pairing.py).
-
-    ``target_size`` (W, H) pixels of the target image; ``cells`` fixes the grid to ``cells`` cells
-    along the longer side (square cells) instead of sizing it from the track density (the median
-    number of source-visible tracks per frame, for the source and the target image alike).
-    """
-    if not paired.is_paired:
-        raise UserError("coverage needs paired tracks (uv_tgt, vis_tgt); pair them with a target camera first")
     if not 0.0 <= threshold <= 1.0:
         raise UserError(f"coverage threshold must be in [0, 1], got {threshold}")
-    if cells is not None and cells < 1:
-        raise UserError(f"coverage cells must be >= 1, got {cells}")
-    counts = paired.vis.sum(1)
-    density = float(np.median(counts[counts > 0])) if counts.any() else 1.0
-
-    def grid_for(size: tuple[int, int]) -> tuple[int, int]:
-        if cells is None:
-            return coverage_grid(size, density)
-        side = max(size) / cells
-        return max(1, round(size[0] / side)), max(1, round(size[1] / side))
-
-    grid = grid_for(target_size)
-    both = paired.vis & paired.vis_tgt
-    coverage = covered_share(paired.uv_tgt, both, target_size, grid)
-    reference = covered_share(paired.uv, paired.vis, paired.size, grid_for(paired.size))
-    return CoverageReport(coverage=coverage, reference=reference, tracks=both.sum(1).astype(np.int64),
-                          grid=grid, threshold=float(threshold))
-
-
-def compute_coverage(tracks: Tracks, target: CameraTrack, cells: int | None = None,
-                     threshold: float = POOR_COVERAGE) -> CoverageReport:
-    """Pair ``tracks`` with the ``target`` camera (aligned at their first frame) and measure coverage.
-
-    The report has min(tracks frames, camera frames) frames.
-    """
-    return coverage_from_paired(pair_tracks(tracks, target), target.size, cells=cells, threshold=threshold)
+    T = min(tracks.num_frames, target.num_frames)
+    if T == 0:
+        raise UserError("cannot measure coverage: the tracks or the target camera have no frames")
+    tracks = tracks.subset(frames=slice(0, T))
+    depth = dense_depth(None, tracks) if depth is None else depth.subset(slice(0, T))
+    work = depth.depth.shape[:0:-1]
+    source = scaled_camera(CameraTrack(K=tracks.K, w2c=tracks.w2c, size=tracks.size), work)
+    small_tracks = dataclasses.replace(tracks, K=source.K, size=work)
+    small_depth = dataclasses.replace(depth, size=work)
+    view = scaled_camera(CameraTrack(K=target.K[:T], w2c=target.w2c[:T], size=target.size), _reduced(target.size, max_side))
+    _, holes = warp_video(None, small_tracks, view, small_depth)
+    _, own_holes = warp_video(None, small_tracks, source, small_depth, fill_offsets=())
+    paired = pair_tracks(tracks, target)
+    return CoverageReport(coverage=1.0 - holes.mean((1, 2)), reference=1.0 - own_holes.mean((1, 2)),
+                          tracks=(paired.vis & paired.vis_tgt).sum(1).astype(np.int64), grid=view.size,
+                          threshold=float(threshold))
 
 
 def target_view_points(tracks: Tracks, target: CameraTrack) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -184,7 +145,7 @@ def poor_coverage_warning(tracks_path: str | os.PathLike, target: CameraTrack, f
 
     tracks = load_tracks(tracks_path)
     tracks = tracks.subset(frames=slice(first_track_frame, first_track_frame + target.num_frames))
-    report = compute_coverage(tracks, target, threshold=threshold)
+    report = compute_coverage(tracks, target, cached_dense_depth(tracks_path, tracks), threshold=threshold)
     ranges = report.poor_ranges(frame_start)
     if not ranges:
         return None

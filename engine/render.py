@@ -10,7 +10,8 @@ unless ``overwrite``)::
     OUT/camera.json           the target camera (CAM.json, ``engine/geometry/camera.py``)
     OUT/render.json           what was rendered: mode, inputs, frame range, size, fps
 
-Modes: ``preview`` is the geometric warp (``engine/warp.py``, seconds); otherwise the
+Modes: ``preview`` is the geometric warp (``engine/warp.py``, seconds: every source pixel moves
+through its dense depth, ``engine/dense_depth.py``, cached beside the tracks); otherwise the
 Track2View model (a local model folder, diffusers layout) generates the frames
 (``engine/generate.py``) and the warp still supplies the hole mask.
 
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .dense_depth import dense_depth_for
 from .errors import UserError
 from .geometry.camera import CameraTrack, load_camera_json, save_camera_json
 from .io.atomic import atomic_dir, check_writable_target
@@ -118,17 +120,20 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     video, source_tracks = load_footage_and_tracks(str(footage), str(tracks), frames)
     out = check_writable_target(out, overwrite)
     target = camera_for_frames(target, video.num_frames)
-    progress(0.1, "pairing tracks")
-    paired = pair_tracks(source_tracks, target)
+    progress(0.05, "dense depth")
+    depth = dense_depth_for(tracks, video.frames, source_tracks,
+                            lambda i, n: progress(0.05 + 0.1 * i / n, f"dense depth {i}/{n}"))
 
     def warp_progress(i: int, n: int) -> None:
         progress(0.15 + (0.7 if preview else 0.1) * i / n, f"warping frame {i}/{n}")
 
-    warped, holes = warp_video(video.frames, paired, target.size, warp_progress)
+    warped, holes = warp_video(video.frames, source_tracks, target, depth, progress=warp_progress)
     if preview:
         result_frames = warped
     else:
         from .generate import DEFAULT_STEPS, generate_new_view
+
+        paired = pair_tracks(source_tracks, target)
 
         def model_progress(fraction: float, message: str) -> None:
             progress(0.25 + 0.65 * fraction, message)

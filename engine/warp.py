@@ -1,75 +1,73 @@
-"""Geometric-warp preview: move the source pixels along the paired tracks into the target view.
+"""Geometric warp: every source pixel moves through its dense depth into the target view.
 
-Per frame (all vectorised numpy/OpenCV, no per-pixel Python):
+Per target frame t (vectorised numpy/OpenCV, no per-pixel Python):
 
-1. Densify: the tracks visible in the source give sparse offsets ``uv_tgt - uv_src`` (pixels) and
-   target depths. They are splatted onto the source image grid and spread by a normalised Gaussian
-   whose width is sized from the track density (:data:`FLOW_SIGMA_SCALE` × mean spacing
-   ``sqrt(W * H / N)``), giving every source pixel near enough to tracks (normalised weight ≥
-   :data:`MIN_COVERAGE`) a target position and depth. Each source pixel keeps its own colour, so
-   the warp stays sharp (a target camera equal to the source reproduces the footage exactly).
-   Pixels whose neighbourhood stretches by more than :data:`MAX_STRETCH` are dropped: across a
-   depth edge the densified offsets blend foreground and background (a disocclusion).
-2. Splat: every covered source pixel is splatted bilinearly into the target image with a soft
-   z-buffer: bilinear weight × ``exp(-(z - zref) / (SOFT_Z * zref))``, ``zref`` the nearest depth
-   landing on the target pixel, so the nearest surface wins and equal depths blend; colours are
-   the normalised weighted sums.
-3. Holes: target pixels with total weight < :data:`MIN_SPLAT_WEIGHT` (disocclusions, outside
-   the tracked area, stretched more than ~2× between source pixels) are holes: black in the image
-   and True in the mask.
+1. Unproject: each pixel of source frame t becomes a 3D point through its depth
+   (:mod:`.dense_depth`) and the source camera of frame t; project it into the target camera of
+   frame t (pixels x, y and depth z).
+2. Mesh: neighbouring source pixels stay connected when they land within :data:`MAX_STRETCH`
+   target pixels of each other; farther apart the surface is cut (a depth edge: what lies behind
+   it is a disocclusion); surfaces seen from behind are culled. A pixel whose connected neighbours land more than :data:`SPLAT_REACH`
+   apart is split into 2 × 2 sub-samples along its local Jacobian, so a stretched surface stays
+   closed.
+3. Splat: samples are splatted bilinearly with a soft z-buffer (the nearest surface wins, equal
+   depths blend: weight × ``exp(-(z / zref - 1) / SOFT_Z)``). A target camera equal to the source
+   reproduces the footage pixel for pixel.
+4. Temporal fill: target pixels that frame t does not show (total weight < :data:`MIN_SPLAT_WEIGHT`)
+   take what neighbouring source frames t ± k (k in :data:`FILL_OFFSETS`) show there, placed by
+   the same geometry with their own depth and camera. Moving things (``dynamic`` share ≥ 0.5) are
+   left out: at another time they are elsewhere. Nearer frames go first; a pixel filled once stays.
+5. Holes: what no frame shows stays black in the image and True in the mask.
 
-Coordinates: pixels, (0, 0) the centre of the top-left pixel; depths are target camera z (metres).
+Coordinates: pixels, (0, 0) the centre of the top-left pixel; depths are camera z (metres),
+OpenCV axes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 
+from .dense_depth import DenseDepth, dense_depth
 from .errors import UserError
+from .geometry.camera import CameraTrack
+from .geometry.sampling import sample_bilinear
 from .io.tracks import Tracks
-
-FLOW_SIGMA_SCALE = 0.8
-"""Gaussian width of the densification, in units of the mean track spacing."""
-
-MIN_COVERAGE = 0.15
-"""Normalised track weight below which a source pixel is too far from any track to move."""
 
 SOFT_Z = 0.03
 """Soft z-buffer temperature, relative to the nearest depth (3 % of the distance)."""
 
 MIN_SPLAT_WEIGHT = 0.2
-"""Total splat weight below which a target pixel is a hole.
-
-The soft z weight of the nearest strong tap (bilinear ≥ :data:`ZREF_MIN_WEIGHT` > this) is 1, so
-the total is below it only where the bilinear coverage is.
-"""
+"""Total splat weight below which a target pixel is a hole."""
 
 ZREF_MIN_WEIGHT = 0.25
 """Bilinear weight a tap needs to set its pixel's reference (nearest) depth in the soft z-buffer."""
 
-MAX_STRETCH = 2.0
-"""Source pixels whose neighbours land farther apart than this (pixels) are not splatted.
+MAX_STRETCH = 3.0
+"""Neighbouring source pixels that land farther apart than this (target pixels) are not connected."""
 
-Bilinear splats cannot close wider gaps anyway; such stretches are the rubber sheet that the
-densification spreads across depth edges (a disocclusion), which must stay a hole.
-"""
+SPLAT_REACH = 1.5
+"""Spacing (target pixels) up to which bilinear splats of neighbouring samples leave no gap."""
 
 MIN_DEPTH = 1e-3
-"""Nearest target depth (metres) a track may have to take part."""
+"""Nearest target depth (metres) a point may have to be drawn."""
+
+FILL_OFFSETS = (1, -1, 2, -2, 4, -4, 8, -8, 12, -12)
+"""Source frames (relative to the target frame) that fill what the frame itself does not show."""
+
+DYNAMIC_SHARE = 0.5
+"""Source pixels with at least this share of moving tracks around them are not used for the fill."""
 
 
 def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tuple[int, int],
-                    depth: np.ndarray | None = None) -> np.ndarray:
+                    depth: np.ndarray) -> np.ndarray:
     """Bilinear splat of points (x, y) (N,), -1 < x < W, -1 < y < H, carrying ``values`` (C, N).
 
-    Returns per-pixel weighted sums (H, W, C) (splat ones for the total weight). With ``depth`` (N,)
-    the weights are soft z-buffer weights: each tap's bilinear weight times
-    ``exp(-max(z / zref - 1, 0) / SOFT_Z)``, ``zref`` the nearest depth among the taps on that pixel
-    with a bilinear weight ≥ :data:`ZREF_MIN_WEIGHT`. The grid is padded by one pixel on each side,
-    so every tap is in bounds.
+    Returns per-pixel weighted sums (H, W, C) (splat ones for the total weight). The weights are
+    soft z-buffer weights: each tap's bilinear weight times ``exp(-max(z / zref - 1, 0) / SOFT_Z)``,
+    ``zref`` the nearest ``depth`` among the taps on that pixel with a bilinear weight ≥
+    :data:`ZREF_MIN_WEIGHT`. The grid is padded by one pixel on each side, so every tap is in bounds.
     """
     W, H = size
     xf, yf = np.floor(x), np.floor(y)
@@ -80,107 +78,165 @@ def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tupl
     gx, gy = 1 - fx, 1 - fy
     bilinear = np.concatenate([gx * gy, fx * gy, gx * fy, fx * fy])
     n = (W + 2) * (H + 2)
-    wts = bilinear
-    if depth is not None:
-        z = np.tile(depth.astype(np.float32), 4)
-        strong = bilinear >= ZREF_MIN_WEIGHT
-        zref = np.full(n, np.inf, np.float32)
-        np.minimum.at(zref, idx[strong], z[strong])
-        zref = zref[idx]
-        ratio = z / np.where(np.isfinite(zref), zref, z)
-        wts = bilinear * np.exp(-np.maximum(ratio - 1.0, 0.0) / SOFT_Z)
-    per_tap = wts.reshape(4, -1)
+    z = np.tile(depth.astype(np.float32), 4)
+    strong = bilinear >= ZREF_MIN_WEIGHT
+    zref = np.full(n, np.inf, np.float32)
+    np.minimum.at(zref, idx[strong], z[strong])
+    zref = zref[idx]
+    ratio = z / np.where(np.isfinite(zref), zref, z)
+    per_tap = (bilinear * np.exp(-np.maximum(ratio - 1.0, 0.0) / SOFT_Z)).reshape(4, -1)
     sums = [np.bincount(idx, (per_tap * v).ravel(), n) for v in values]
     return np.stack(sums, -1).astype(np.float32).reshape(H + 2, W + 2, len(values))[1:-1, 1:-1]
 
 
-def dense_offsets(uv_src: np.ndarray, uv_tgt: np.ndarray, depth_tgt: np.ndarray,
-                  src_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per source pixel target offset (H, W, 2), target depth (H, W) and coverage mask (H, W).
+def project_pixels(depth: np.ndarray, K_src: np.ndarray, w2c_src: np.ndarray, K_tgt: np.ndarray,
+                   w2c_tgt: np.ndarray) -> np.ndarray:
+    """Where every source pixel lands: (3, H, W) target x, y (pixels) and z (metres) of ``depth`` (H, W)."""
+    H, W = depth.shape
+    v, u = np.mgrid[0:H, 0:W]
+    rays = np.linalg.inv(K_src.astype(np.float64)) @ np.stack([u.ravel(), v.ravel(), np.ones(H * W)])
+    points = rays * depth.ravel().astype(np.float64)
+    src_to_tgt = w2c_tgt.astype(np.float64) @ np.linalg.inv(w2c_src.astype(np.float64))
+    cam = src_to_tgt[:3, :3] @ points + src_to_tgt[:3, 3:]
+    pix = K_tgt.astype(np.float64) @ cam
+    z = pix[2]
+    safe = np.where(np.abs(z) > 1e-12, z, 1e-12)
+    return np.stack([pix[0] / safe, pix[1] / safe, cam[2]]).reshape(3, H, W)
 
-    ``uv_src``/``uv_tgt`` (N, 2) pixels and ``depth_tgt`` (N,) of the usable tracks of one frame.
+
+def _jacobian(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel derivatives (3, H, W) of the landing map ``pos`` (x, y, z) along source x and y.
+
+    Central differences over connected neighbours (landing within :data:`MAX_STRETCH` pixels), one-sided
+    where only one neighbour is connected, zero where none is (the pixel sits alone at a cut).
     """
-    W, H = src_size
-    n = len(uv_src)
-    spacing = np.sqrt(W * H / max(n, 1))
-    sigma = FLOW_SIGMA_SCALE * spacing
-    offset = (uv_tgt - uv_src).astype(np.float32)
-    values = np.stack([offset[:, 0], offset[:, 1], depth_tgt.astype(np.float32), np.ones(n, np.float32)])
-    sums = _splat_bilinear(uv_src[:, 0], uv_src[:, 1], values, src_size)
-    blurred = cv2.GaussianBlur(sums, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
-    weight = blurred[..., 3]
-    # A unit density of tracks (one per spacing²) blurs to ~1/spacing² per pixel.
-    covered = weight * spacing ** 2 >= MIN_COVERAGE
-    safe = np.where(covered, weight, 1.0)
-    return blurred[..., :2] / safe[..., None], blurred[..., 2] / safe, covered
+    derivs = []
+    for axis in (2, 1):
+        fwd = np.diff(pos, axis=axis)
+        linked = np.hypot(fwd[0], fwd[1]) <= MAX_STRETCH
+        fwd = np.where(linked, fwd, 0.0)
+        pad = [(0, 0), (0, 0), (0, 0)]
+        pad[axis] = (0, 1)
+        ahead, ahead_ok = np.pad(fwd, pad), np.pad(linked, pad[1:])
+        pad[axis] = (1, 0)
+        behind, behind_ok = np.pad(fwd, pad), np.pad(linked, pad[1:])
+        count = ahead_ok.astype(np.float32) + behind_ok
+        derivs.append((ahead + behind) / np.maximum(count, 1))
+    return derivs[0], derivs[1]
 
 
-def _overstretched(offset: np.ndarray) -> np.ndarray:
-    """(H, W) bool: a neighbour's target lands more than :data:`MAX_STRETCH` pixels from this pixel's.
+def _samples(pos: np.ndarray, valid: np.ndarray, target_size: tuple[int, int]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Splat samples of the landing map ``pos`` (3, H, W) over ``valid`` (H, W) source pixels.
 
-    ``offset`` (H, W, 2): the map is ``p -> p + offset(p)``; central differences, so its Jacobian
-    columns are ``(1, 0) + d offset / dx`` and ``(0, 1) + d offset / dy``.
+    Returns target positions/depths (3, M) and source positions (2, M) (pixels, possibly between
+    pixel centres for the sub-samples of stretched pixels), and the indices of the samples that are
+    whole pixels (M,) bool, for colour lookup without interpolation.
     """
-    ox, oy = offset[..., 0], offset[..., 1]
-    limit = MAX_STRETCH ** 2
-    out = np.zeros(ox.shape, bool)
-    out[:, 1:-1] = ((ox[:, 2:] - ox[:, :-2]) / 2 + 1) ** 2 + ((oy[:, 2:] - oy[:, :-2]) / 2) ** 2 > limit
-    out[1:-1] |= ((ox[2:] - ox[:-2]) / 2) ** 2 + ((oy[2:] - oy[:-2]) / 2 + 1) ** 2 > limit
+    jx, jy = _jacobian(pos)
+    stretch = np.maximum(np.hypot(jx[0], jx[1]), np.hypot(jy[0], jy[1]))
+    # A surface seen from behind flips the image's orientation: cull it (a negative Jacobian determinant).
+    valid = valid & (jx[0] * jy[1] - jx[1] * jy[0] >= 0)
+    ys, xs = np.nonzero(valid & (stretch <= SPLAT_REACH))
+    whole = np.concatenate([pos[:, ys, xs], np.stack([xs, ys]).astype(np.float64)])
+    ys, xs = np.nonzero(valid & (stretch > SPLAT_REACH))
+    parts = [whole]
+    for du, dv in ((-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25)):
+        sub = pos[:, ys, xs] + du * jx[:, ys, xs] + dv * jy[:, ys, xs]
+        parts.append(np.concatenate([sub, np.stack([xs + du, ys + dv])]))
+    samples = np.concatenate(parts, 1)
+    W, H = target_size
+    x, y, z = samples[:3]
+    inside = (x > -1) & (x < W) & (y > -1) & (y < H) & (z > MIN_DEPTH)
+    is_whole = np.zeros(samples.shape[1], bool)
+    is_whole[:whole.shape[1]] = True
+    return samples[:3, inside], samples[3:, inside], is_whole[inside]
+
+
+def _colours(image: np.ndarray | None, src: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """(3, M) float32 colours of ``image`` at source positions ``src`` (2, M); (0, M) without an image."""
+    if image is None:
+        return np.zeros((0, src.shape[1]), np.float32)
+    out = np.empty((3, src.shape[1]), np.float32)
+    xi, yi = src[0, whole].astype(np.int64), src[1, whole].astype(np.int64)
+    out[:, whole] = image[yi, xi].T
+    part = ~whole
+    if part.any():
+        out[:, part] = sample_bilinear(image, src[0, part], src[1, part]).T
     return out
 
 
-def warp_frame(image: np.ndarray, uv_src: np.ndarray, uv_tgt: np.ndarray, depth_tgt: np.ndarray,
-               target_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Warp one source ``image`` (H, W, 3) uint8 along tracks into an image of ``target_size`` (W, H).
+def splat_view(image: np.ndarray | None, depth: np.ndarray, K_src: np.ndarray, w2c_src: np.ndarray,
+               K_tgt: np.ndarray, w2c_tgt: np.ndarray, target_size: tuple[int, int],
+               keep: np.ndarray | None = None) -> np.ndarray:
+    """Splat one source view into the target: weighted sums (Ht, Wt, C + 1), the last channel the weight.
 
-    ``uv_src``/``uv_tgt`` (N, 2) pixels and ``depth_tgt`` (N,) target z of the tracks to use (visible
-    in the source, in front of the target camera). Returns the target image (Ht, Wt, 3) uint8 and the
-    hole mask (Ht, Wt) bool.
+    ``image`` (H, W, 3) uint8 or None (geometry only: C = 0), ``depth`` (H, W) source camera z,
+    ``keep`` (H, W) bool: the source pixels that take part (default all with a depth).
     """
-    H, W = image.shape[:2]
-    Wt, Ht = target_size
-    if len(uv_src) < 3:
-        return np.zeros((Ht, Wt, 3), np.uint8), np.ones((Ht, Wt), bool)
-    offset, depth, covered = dense_offsets(uv_src, uv_tgt, depth_tgt, (W, H))
-    covered &= (depth > MIN_DEPTH) & ~_overstretched(offset)
-    ys, xs = np.nonzero(covered)
-    x = xs + offset[ys, xs, 0]
-    y = ys + offset[ys, xs, 1]
-    z = depth[ys, xs]
-    inside = (x > -1) & (x < Wt) & (y > -1) & (y < Ht)
-    x, y, z, ys, xs = x[inside], y[inside], z[inside], ys[inside], xs[inside]
-
-    colours = image[ys, xs].T.astype(np.float32)
-    ones = np.ones((1, len(z)), np.float32)
-    sums = _splat_bilinear(x, y, np.concatenate([colours, ones]), (Wt, Ht), depth=z)
-    hole = sums[..., 3] < MIN_SPLAT_WEIGHT
-    out = sums[..., :3] / np.maximum(sums[..., 3:], 1e-12)
-    out[hole] = 0
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8), hole
+    pos = project_pixels(depth, K_src, w2c_src, K_tgt, w2c_tgt)
+    valid = (depth > MIN_DEPTH) & np.isfinite(pos).all(0)
+    if keep is not None:
+        valid &= keep
+    target, src, whole = _samples(pos, valid, target_size)
+    values = np.concatenate([_colours(image, src, whole), np.ones((1, src.shape[1]), np.float32)])
+    return _splat_bilinear(target[0], target[1], values, target_size, depth=target[2])
 
 
-def warp_video(frames: np.ndarray, paired: Tracks, target_size: tuple[int, int],
-               progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Warp source ``frames`` (T, H, W, 3) uint8 along ``paired`` tracks into the target view.
+def warp_video(frames: np.ndarray | None, tracks: Tracks, target: CameraTrack, depth: DenseDepth | None = None,
+               fill_offsets: tuple[int, ...] = FILL_OFFSETS,
+               progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray | None, np.ndarray]:
+    """Warp source ``frames`` (T, H, W, 3) uint8 into the ``target`` camera's view.
 
-    ``paired`` (from :func:`~.pairing.pair_tracks`) must have T frames in the pixel coordinates of
-    ``frames``. Returns frames (T, Ht, Wt, 3) uint8 and hole masks (T, Ht, Wt) bool; ``progress(i, T)``
-    is called after each frame.
+    ``tracks`` (T frames, the footage's size) give the source camera and, unless ``depth`` is given,
+    the dense depth (:func:`~.dense_depth.dense_depth`); target frame t is source frame t's view from
+    ``target`` frame t. Returns frames (T, Ht, Wt, 3) uint8 (None when ``frames`` is None: only the
+    holes are computed, from ``depth``) and hole masks (T, Ht, Wt) bool; ``progress(i, T)`` is called
+    after each frame.
     """
-    if not paired.is_paired:
-        raise UserError("the warp needs paired tracks (see engine.pairing.pair_tracks)")
-    T = len(frames)
-    if paired.num_frames != T:
-        raise UserError(f"the warp got {T} frames but {paired.num_frames} frames of tracks")
-    H, W = frames.shape[1:3]
-    out = np.zeros((T, target_size[1], target_size[0], 3), np.uint8)
-    holes = np.ones((T, target_size[1], target_size[0]), bool)
+    if depth is None:
+        if frames is None:
+            raise UserError("the warp needs the footage or its dense depth")
+        depth = dense_depth(frames, tracks)
+    T = tracks.num_frames
+    if frames is not None and len(frames) != T:
+        raise UserError(f"the warp got {len(frames)} frames but {T} frames of tracks")
+    if depth.num_frames != T or target.num_frames < T:
+        raise UserError(f"the warp got {T} frames of tracks, {depth.num_frames} of depth and "
+                        f"{target.num_frames} of target camera")
+    Wt, Ht = target.size
+    out = None if frames is None else np.zeros((T, Ht, Wt, 3), np.uint8)
+    holes = np.ones((T, Ht, Wt), bool)
+    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def source(s: int) -> tuple[np.ndarray, np.ndarray]:
+        if s not in cache:
+            cache[s] = depth.frame(s)
+            for old in [k for k in cache if abs(k - s) > max(map(abs, fill_offsets), default=0) * 2]:
+                del cache[old]
+        return cache[s]
+
     for t in range(T):
-        uv = paired.uv[t]
-        use = (paired.vis[t] & (paired.depth_tgt[t] > MIN_DEPTH) & np.isfinite(uv).all(-1)
-               & (uv[:, 0] >= -0.5) & (uv[:, 0] < W - 0.5) & (uv[:, 1] >= -0.5) & (uv[:, 1] < H - 0.5))
-        out[t], holes[t] = warp_frame(frames[t], uv[use], paired.uv_tgt[t, use], paired.depth_tgt[t, use],
-                                      target_size)
+        image = None if frames is None else frames[t]
+        z, _ = source(t)
+        sums = splat_view(image, z, tracks.K[t], tracks.w2c[t], target.K[t], target.w2c[t], target.size)
+        hole = sums[..., -1] < MIN_SPLAT_WEIGHT
+        for k in fill_offsets:
+            s = t + k
+            if not hole.any():
+                break
+            if not 0 <= s < T:
+                continue
+            z, moving = source(s)
+            fill = splat_view(None if frames is None else frames[s], z, tracks.K[s], tracks.w2c[s],
+                              target.K[t], target.w2c[t], target.size, keep=moving < DYNAMIC_SHARE)
+            sums[hole] = fill[hole]
+            hole = sums[..., -1] < MIN_SPLAT_WEIGHT
+        holes[t] = hole
+        if out is not None:
+            rgb = sums[..., :3] / np.maximum(sums[..., 3:], 1e-12)
+            rgb[hole] = 0
+            out[t] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
         if progress is not None:
             progress(t + 1, T)
     return out, holes

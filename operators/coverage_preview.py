@@ -16,6 +16,7 @@ import bpy
 from ..bridge import coverage_overlay
 from ..bridge.camera import camera_track_from_blender
 from ..engine.coverage import compute_coverage
+from ..engine.dense_depth import cached_dense_depth
 from ..engine.errors import UserError
 from ..engine.io.tracks import load_tracks
 
@@ -55,14 +56,16 @@ def run_coverage_preview(scene: bpy.types.Scene) -> dict:
         raise UserError("no target camera: pick one in New View → Target Camera, or use Add Target Camera")
     if not settings.tracks_path:
         raise UserError("no tracks yet: reconstruct the shot first (Shot → Tracks is empty)")
-    tracks = _load_tracks_cached(bpy.path.abspath(settings.tracks_path))
+    tracks_path = bpy.path.abspath(settings.tracks_path)
+    tracks = _load_tracks_cached(tracks_path)
     first, stop = settings.footage_range(scene)
     if first >= tracks.num_frames:
         raise UserError(f"the tracks end at scene frame {settings.footage_frame_start + tracks.num_frames - 1}, "
                         f"before Frame Start {scene.frame_start}: choose a frame range inside the shot")
     frames = min(tracks.num_frames, stop) - first
     target = camera_track_from_blender(scene, camera, range(scene.frame_start, scene.frame_start + frames))
-    report = compute_coverage(tracks.subset(frames=slice(first, first + frames)), target)
+    shot = tracks.subset(frames=slice(first, first + frames))
+    report = compute_coverage(shot, target, cached_dense_depth(tracks_path, shot))
     doc = report.to_json(scene.frame_start)
     ranges = _format_ranges(report.poor_ranges(scene.frame_start))
     worst = int(report.coverage.argmin())

@@ -1,8 +1,8 @@
-"""Coverage of a target camera: per frame, the share of its view that the footage's tracks explain.
+"""Coverage of a target camera: per frame, the share of its view that the footage can show.
 
-Pairs the tracks with the target camera (CAM.json, aligned at the first frame), splits the target
-image into a grid sized from the track density and counts the cells hit by a track visible in
-both views (definition: engine/coverage.py). Prints one line per frame, flags poor frames
+Runs the preview warp's geometry for the target camera (CAM.json, aligned at the first frame) on the
+dense depth cached beside the tracks (``t2v track`` writes it; else it is spread from the tracks, with
+--footage along its image edges) and counts what it fills (definition: engine/coverage.py). Prints one line per frame, flags poor frames
 (coverage below --threshold) and their ranges; --plot writes a PNG of coverage over time and
 --json the numbers. Exit code 0 even when frames are poor (it is a report).
 """
@@ -21,8 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--camera", type=Path, required=True, help="target camera (CAM.json)")
     parser.add_argument("--threshold", type=float, default=POOR_COVERAGE,
                         help=f"coverage below this is poor (default {POOR_COVERAGE})")
-    parser.add_argument("--cells", type=int, default=None,
-                        help="grid cells along the longer image side (default: from the track density)")
+    parser.add_argument("--footage", type=Path, default=None,
+                        help="the shot (movie or image folder), when the tracks have no dense-depth cache beside them")
     parser.add_argument("--frame-start", type=int, default=0, help="number of the first frame in the report")
     parser.add_argument("--plot", type=Path, help="write a PNG plot of coverage over time")
     parser.add_argument("--json", type=Path, help="write the per-frame numbers as JSON")
@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..coverage import compute_coverage, format_frame_ranges
     from ..coverage_plot import save_coverage_plot
+    from ..dense_depth import cached_dense_depth, dense_depth
     from ..geometry.camera import load_camera_json
     from ..io.atomic import atomic_file, check_writable_target
     from ..io.tracks import load_tracks
@@ -41,9 +42,15 @@ def run(args: argparse.Namespace) -> int:
         check_writable_target(path, args.overwrite)
     tracks = load_tracks(args.tracks)
     camera = load_camera_json(args.camera)
-    report = compute_coverage(tracks, camera, cells=args.cells, threshold=args.threshold)
+    depth = cached_dense_depth(args.tracks, tracks)
+    if depth is None and args.footage is not None:
+        from ..render import load_footage_and_tracks
 
-    print(f"grid {report.grid[0]}x{report.grid[1]} cells, threshold {report.threshold:.2f}")
+        video, tracks = load_footage_and_tracks(str(args.footage), str(args.tracks))
+        depth = dense_depth(video.frames, tracks)
+    report = compute_coverage(tracks, camera, depth, threshold=args.threshold)
+
+    print(f"holes measured at {report.grid[0]}x{report.grid[1]} pixels, threshold {report.threshold:.2f}")
     print("frame  coverage  source  tracks")
     for i in range(report.num_frames):
         flag = "  POOR" if report.poor[i] else ""

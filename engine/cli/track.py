@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     options = TrackOptions(max_points=args.max_points, frames=parse_frames(args.frames), focal_px=args.focal_px,
                            lens_mm=args.lens_mm, sensor_mm=args.sensor_mm, depth=args.depth)
     with progress_bar() as progress:
-        tracks, report = track_footage(args.input, options, progress)
-        write_outputs(tracks, report, out)
+        tracks, report, depth = track_footage(args.input, options, progress)
+        write_outputs(tracks, report, out, depth)
     summary = {k: report[k] for k in ("camera_mode", "focal_source", "focal_px", "points", "dynamic",
                                       "depth_source", "timings_s") if k in report}
     if "note" in report:

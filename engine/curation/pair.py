@@ -84,7 +84,7 @@ def track_joined(frames: np.ndarray, fps: float, max_points: int, focal_px: floa
 
     with tempfile.TemporaryDirectory(prefix="t2v_curate_") as tmp:
         folder = write_frames(frames, Path(tmp) / "joined")
-        tracks, report = track_footage(folder, TrackOptions(max_points=max_points, focal_px=focal_px), progress)
+        tracks, report, _ = track_footage(folder, TrackOptions(max_points=max_points, focal_px=focal_px), progress)
     return dataclasses.replace(tracks, fps=fps), report
 
 

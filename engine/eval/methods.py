@@ -126,10 +126,10 @@ def source_tracks(clip: Path, source: SynthView, cache: Path | None) -> tuple[Tr
         tracks, report = load_tracks(cached), json.loads(report_path(cached).read_text())
     else:
         focal = float(source.camera.K[0, 0, 0])
-        tracks, report = track_footage(camera_dir(clip, 0) / "rgb", TrackOptions(focal_px=focal))
+        tracks, report, depth = track_footage(camera_dir(clip, 0) / "rgb", TrackOptions(focal_px=focal))
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            write_outputs(tracks, report, cached)
+            write_outputs(tracks, report, cached, depth)
     return align_to_ground_truth(tracks, source), report
 
 
@@ -151,6 +151,6 @@ def generate(method: MethodSpec, source: SynthView, target: SynthView, paired: T
     if method.name == "oracle":
         return target.frames.copy()
     if method.name == "warp":
-        return warp_video(source.frames, paired, target.camera.size)[0]
+        return warp_video(source.frames, paired, target.camera)[0]
     return generate_new_view(source.frames, paired, target.camera, method.model, steps=steps or DEFAULT_STEPS,
                              progress=progress, device=device, cache_dir=cache_dir)

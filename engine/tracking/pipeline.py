@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dense_depth import DenseDepth, dense_depth, depth_path, save_dense_depth
 from ..errors import UserError
 from ..io.atomic import atomic_file, check_writable_target
 from ..io.tracks import Tracks, save_tracks
@@ -88,8 +89,9 @@ def track_colours(frames: np.ndarray, uv: np.ndarray, vis: np.ndarray) -> np.nda
 
 
 def track_footage(path: str | os.PathLike, options: TrackOptions,
-                  progress: Callable[[float, str], None] | None = None) -> tuple[Tracks, dict]:
-    """Track ``path`` (video file or image-sequence folder) → (tracks in full-resolution pixels, report)."""
+                  progress: Callable[[float, str], None] | None = None) -> tuple[Tracks, dict, DenseDepth]:
+    """Track ``path`` (video file or image-sequence folder) → (tracks in full-resolution pixels, report,
+    dense depth of every frame)."""
     say = progress or (lambda f, m: None)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -164,7 +166,15 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
     if camera.mode == "rotation":
         why = camera.report.get("note", "no parallax: rotation-only camera (locked-off or panning)")
         report["note"] = f"{why}; depth is {lifted.report['depth_source']}"
-    return tracks, report
+
+    # 6. Dense depth of every pixel, for the warp.
+    dense = dense_depth(footage.frames, tracks, given=depth, progress=lambda i, n: say(0.9 + 0.05 * i / n,
+                                                                                       "dense depth"))
+    lap("dense_depth")
+    spread = "the tracks spread along image edges (bilateral grid)"
+    report["dense_depth"] = {"size": list(dense.depth.shape[:0:-1]),
+                             "source": spread if depth is None else f"your depth maps where given, else {spread}"}
+    return tracks, report, dense
 
 
 def _frame_count(path, selection: slice | None, footage: Footage) -> int:
@@ -180,10 +190,13 @@ def report_path(out: str | os.PathLike) -> Path:
     return out.with_name(out.name.removesuffix(".npz") + ".report.json")
 
 
-def write_outputs(tracks: Tracks, report: dict, out: str | os.PathLike) -> Path:
-    """Write the tracks file and its report atomically; returns the tracks path."""
+def write_outputs(tracks: Tracks, report: dict, out: str | os.PathLike, depth: DenseDepth | None = None) -> Path:
+    """Write the tracks file, its report and its dense depth (:func:`~..dense_depth.depth_path`)
+    atomically; returns the tracks path."""
     start = time.perf_counter()
     save_tracks(tracks, out)
+    if depth is not None:
+        save_dense_depth(depth, depth_path(out))
     report["timings_s"]["write"] = round(time.perf_counter() - start, 3)
     with atomic_file(report_path(out)) as tmp:
         tmp.write_text(json.dumps(report, indent=1))
@@ -203,8 +216,8 @@ def track_job(params: dict, progress: Callable[[float, str], None]) -> dict:
                            frames=slice(*frames) if frames else None,
                            focal_px=params.get("focal_px"), lens_mm=params.get("lens_mm"),
                            sensor_mm=params.get("sensor_mm"), depth=params.get("depth"))
-    tracks, report = track_footage(params["input"], options, progress)
+    tracks, report, depth = track_footage(params["input"], options, progress)
     progress(0.95, "writing tracks")
-    write_outputs(tracks, report, out)
+    write_outputs(tracks, report, out, depth)
     progress(1.0, "done")
     return {"tracks": str(out), "report": report}

@@ -1,0 +1,142 @@
+"""The new view from geometry alone, judged on real footage without ground truth.
+
+For every clip (default /work/shared/footage/*.mp4; any movie or image-sequence folder works) the
+clip is tracked once with ``t2v track`` defaults (cached under ``cache/bench_new_view/``), then:
+
+- identity: the target camera is the source camera (frames 0:25): full-frame PSNR against the
+  footage and the share of hole pixels (goals ≥ 35 dB, ≤ 0.2 %);
+- orbit: the source camera orbited 5° about the median track point (world +Z, the rig's
+  ``orbit``), held over the whole clip: the share of holes that do not touch the frame border
+  ("tears", goal ≤ 2 %) and of all holes (goal ≤ 12 %);
+- time shift (static shots, ``--static``; default backpack): the target camera of frame t is the
+  source camera of frame t + 8; PSNR against footage frame t + 8 on covered pixels (goal ≥ 25 dB
+  and ≥ 3 dB above the unwarped frame t) and holes (goal ≤ 5 %).
+
+Timings are the dense depth of the clip and the warp per frame (wall seconds on this machine).
+Run: ``.venv/bin/python -m bench.bench_new_view [--footage GLOB] [--static NAMES] [--size WxH]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from track2view.engine.camera_moves import track_pivot
+from track2view.engine.dense_depth import dense_depth
+from track2view.engine.geometry.camera import CameraTrack
+from track2view.engine.io.tracks import load_tracks
+from track2view.engine.io.video import read_frames, write_mp4
+from track2view.engine.warp import warp_video
+
+CACHE = Path("cache/bench_new_view")
+SHIFT = 8
+ORBIT_DEG = 5.0
+IDENTITY_FRAMES = 25
+
+
+def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
+    diff = (a.astype(np.float64) - b.astype(np.float64)) ** 2
+    mse = diff[mask].mean() if mask is not None else diff.mean()
+    return float(10 * np.log10(255.0 ** 2 / max(mse, 1e-10)))
+
+
+def interior_holes(holes: np.ndarray) -> float:
+    """Share of the frames' pixels in holes that do not touch the frame border."""
+    total = 0
+    for hole in holes:
+        count, labels = cv2.connectedComponents(hole.astype(np.uint8), connectivity=4)
+        border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        total += int((hole & ~np.isin(labels, border)).sum())
+    return total / holes.size
+
+
+def orbit(camera: CameraTrack, pivot: np.ndarray, degrees: float) -> CameraTrack:
+    """``camera`` turned by ``degrees`` about the world +Z axis through ``pivot`` (every frame)."""
+    a = np.radians(degrees)
+    turn = np.eye(4)
+    turn[:2, :2] = [[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]
+    move = np.eye(4)
+    move[:3, 3] = pivot
+    back = np.eye(4)
+    back[:3, 3] = -pivot
+    c2w_change = move @ turn @ back
+    return CameraTrack(K=camera.K, w2c=camera.w2c @ np.linalg.inv(c2w_change), size=camera.size, fps=camera.fps)
+
+
+def tracked(footage: str, size: tuple[int, int] | None) -> tuple[str, str]:
+    """(footage path, tracks path), resized to ``size`` and tracked once (cached)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    stem = Path(footage).stem + ("" if size is None else f"_{size[0]}x{size[1]}")
+    if size is not None:
+        resized = CACHE / f"{stem}.mp4"
+        if not resized.exists():
+            video = read_frames(footage)
+            frames = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in video.frames])
+            write_mp4(frames, resized, video.fps)
+        footage = str(resized)
+    tracks = CACHE / f"{stem}.npz"
+    if not tracks.exists():
+        subprocess.run([sys.executable, "-m", "track2view.engine.cli", "track", footage, "--out", str(tracks)],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return footage, str(tracks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--footage", default="/work/shared/footage/*.mp4")
+    parser.add_argument("--static", default="backpack", help="comma-separated clip names with a static scene")
+    parser.add_argument("--size", default=None, help="resize the footage to WxH first (e.g. 854x480)")
+    args = parser.parse_args()
+    size = tuple(int(s) for s in args.size.split("x")) if args.size else None
+    static = set(args.static.split(","))
+    print(f"{'clip':10s} {'depth s':>7s} {'warp s/f':>8s} | {'id PSNR':>7s} {'id holes':>8s} | "
+          f"{'orbit tears':>11s} {'orbit holes':>11s} | {'shift PSNR':>10s} {'floor':>6s} {'holes':>6s}")
+    for path in sorted(glob.glob(args.footage)):
+        name = Path(path).stem
+        footage, tracks_path = tracked(path, size)
+        tracks = load_tracks(tracks_path)
+        video = read_frames(footage, frames=slice(tracks.frame_start, tracks.frame_start + tracks.num_frames))
+        frames = video.frames
+        start = time.perf_counter()
+        depth = dense_depth(frames, tracks)
+        depth_s = time.perf_counter() - start
+        source = CameraTrack(K=tracks.K, w2c=tracks.w2c, size=tracks.size, fps=tracks.fps)
+
+        n = min(IDENTITY_FRAMES, tracks.num_frames)
+        ident_tracks = tracks.subset(frames=slice(0, n))
+        ident_depth = type(depth)(depth.depth[:n], depth.dynamic[:n], depth.size)
+        start = time.perf_counter()
+        out, holes = warp_video(frames[:n], ident_tracks, source, depth=ident_depth)
+        warp_s = (time.perf_counter() - start) / n
+        id_psnr, id_holes = psnr(out, frames[:n]), holes.mean()
+
+        turned = orbit(source, track_pivot(tracks), ORBIT_DEG)
+        _, holes = warp_video(frames, tracks, turned, depth=depth)
+        tears, orbit_holes = interior_holes(holes), holes.mean()
+
+        shift = "" if name not in static else None
+        if shift is None:
+            T = tracks.num_frames - SHIFT
+            later = CameraTrack(K=tracks.K[SHIFT:], w2c=tracks.w2c[SHIFT:], size=tracks.size, fps=tracks.fps)
+            shift_tracks = tracks.subset(frames=slice(0, T))
+            shift_depth = type(depth)(depth.depth[:T], depth.dynamic[:T], depth.size)
+            out, holes = warp_video(frames[:T], shift_tracks, later, depth=shift_depth)
+            truth = frames[SHIFT:]
+            seen = np.repeat(~holes[..., None], 3, -1)
+            shift = (f"{psnr(out, truth, seen):10.2f} {psnr(frames[:T], truth, seen):6.2f} "
+                     f"{holes.mean():6.1%}")
+        print(f"{name:10s} {depth_s:7.1f} {warp_s:8.3f} | {id_psnr:7.2f} {id_holes:8.2%} | "
+              f"{tears:11.2%} {orbit_holes:11.2%} | {shift}", flush=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    main()

@@ -1,0 +1,267 @@
+"""Dense per-pixel depth of every source frame, spread from the shot's 3D tracks along the image's edges.
+
+Every source pixel needs a 3D point for the warp (``engine/warp.py``) to move it into a target view.
+The tracks give sparse ones: at frame t each visible track has a pixel ``uv`` and a camera depth z
+(its world position seen by the source camera of frame t). They are spread over the image with a
+*bilateral grid* in (x, y, intensity): a pixel takes the depths of nearby tracks whose image
+intensity is close to its own, so a depth edge follows the image edge between a dark foreground and
+a light background instead of a ramp between the tracks. Where no track of similar intensity is
+near, a pull-push fill of all tracks (normalised convolution over an image pyramid) takes over, so
+every pixel gets a depth. Interpolation runs on inverse depth (linear in the image for planes).
+
+The maps are computed at a reduced working resolution (longest side :data:`WORK_MAX_SIDE`) and
+upsampled bilinearly to the footage's size (:func:`full_resolution`). Static and moving points are
+treated alike (a moving track's position is its position at frame t); ``dynamic`` is the same spread
+of the tracks' ``dynamic`` flag (0..1), which the warp uses to keep moving things out of the
+temporal fill.
+
+Units: depth is camera-space z in the tracks' world units (metres), OpenCV axes; pixels as in the
+tracks file ((0, 0) the centre of the top-left pixel).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import UserError
+from .geometry.sampling import sample_bilinear
+from .io.atomic import atomic_file
+from .io.npz import read_npz
+from .io.tracks import Tracks
+
+WORK_MAX_SIDE = 320
+"""Longest side (pixels) of the working resolution of the depth maps."""
+
+INTENSITY_BINS = 10
+"""Intensity bins of the bilateral grid (image intensity in [0, 1])."""
+
+SPATIAL_SIGMA = 1.2
+"""Spatial Gaussian of the bilateral grid, in units of the mean track spacing."""
+
+FALLBACK_WEIGHT = 0.02
+"""Weight of the pull-push fill against the bilateral estimate (relative to one nearby track)."""
+
+MIN_DEPTH = 1e-3
+"""Nearest camera depth (metres) a track may have to be used."""
+
+DEPTH_SUFFIX = ".depth.npz"
+"""Suffix of the dense-depth cache beside a tracks file (``shot.npz`` → ``shot.depth.npz``)."""
+
+DEPTH_FORMAT = 1
+
+
+@dataclasses.dataclass
+class DenseDepth:
+    """Depth maps of T source frames at the working resolution.
+
+    ``depth`` (T, h, w) float32 camera z (metres); ``dynamic`` (T, h, w) float32 in [0, 1], the
+    share of moving tracks around each pixel; ``size`` (W, H) the footage size they belong to;
+    ``frame_start`` the footage frame of map 0 and ``digests`` (T,) the fingerprints of the tracks'
+    frames they were made from (:func:`frame_digests`), so a cache is never used for other tracks.
+    """
+
+    depth: np.ndarray
+    dynamic: np.ndarray
+    size: tuple[int, int]
+    frame_start: int = 0
+    digests: np.ndarray | None = None
+
+    def subset(self, frames: slice) -> DenseDepth:
+        """The maps of ``frames`` (a slice of this object's frames)."""
+        first = range(self.num_frames)[frames].start if self.num_frames else 0
+        return DenseDepth(self.depth[frames], self.dynamic[frames], self.size, self.frame_start + first,
+                          None if self.digests is None else self.digests[frames])
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.depth)
+
+    def frame(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Depth (H, W) and dynamic share (H, W) of frame ``t`` at the footage's size."""
+        return full_resolution(self.depth[t], self.size), full_resolution(self.dynamic[t], self.size)
+
+
+def work_size(size: tuple[int, int]) -> tuple[int, int]:
+    """Working resolution (w, h) for footage of ``size`` (W, H): longest side ≤ :data:`WORK_MAX_SIDE`."""
+    W, H = size
+    scale = min(1.0, WORK_MAX_SIDE / max(W, H))
+    return max(2, round(W * scale)), max(2, round(H * scale))
+
+
+def full_resolution(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear upsampling of a working-resolution map (h, w) to ``size`` (W, H), pixel centres aligned."""
+    if image.shape[::-1] == tuple(size):
+        return image.astype(np.float32)
+    return cv2.resize(image.astype(np.float32), tuple(size), interpolation=cv2.INTER_LINEAR)
+
+
+def _splat(x: np.ndarray, y: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Bilinear splat of points (x, y) carrying ``values`` (C, N) onto a grid ``shape`` = (h, w); (C, h, w)."""
+    h, w = shape
+    x = np.clip(x, 0, w - 1.001)
+    y = np.clip(y, 0, h - 1.001)
+    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+    fx, fy = x - x0, y - y0
+    idx = np.concatenate([y0 * w + x0, y0 * w + x0 + 1, (y0 + 1) * w + x0, (y0 + 1) * w + x0 + 1])
+    wts = np.concatenate([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy])
+    return np.stack([np.bincount(idx, wts * np.tile(v, 4), h * w) for v in values]).reshape(-1, h, w)
+
+
+def pull_push(sums: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Fill ``sums / weight`` (C, h, w) / (h, w) everywhere by normalised convolution over a pyramid.
+
+    Where ``weight`` ≥ 1 the value is kept; elsewhere it is blended with the next coarser level.
+    """
+    if min(weight.shape) <= 2 or weight.sum() <= 0:
+        total = max(float(weight.sum()), 1e-12)
+        return np.broadcast_to((sums.sum((1, 2)) / total)[:, None, None], sums.shape).astype(np.float32)
+    h, w = weight.shape
+    ph, pw = h + h % 2, w + w % 2
+    pad = ((0, ph - h), (0, pw - w))
+    coarse_w = np.pad(weight, pad).reshape(ph // 2, 2, pw // 2, 2).sum((1, 3))
+    coarse_s = np.pad(sums, ((0, 0), *pad)).reshape(len(sums), ph // 2, 2, pw // 2, 2).sum((2, 4))
+    coarse = pull_push(coarse_s, coarse_w)
+    up = np.stack([cv2.resize(c, (pw, ph), interpolation=cv2.INTER_LINEAR)[:h, :w] for c in coarse])
+    own = np.minimum(weight, 1.0)
+    return (sums / np.maximum(weight, 1e-12) * own + up * (1 - own)).astype(np.float32)
+
+
+def spread_tracks(x: np.ndarray, y: np.ndarray, values: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """Spread sparse ``values`` (C, N) at pixels (x, y) (N,) over the image ``gray`` (h, w) in [0, 1].
+
+    A bilateral grid in (x, y, intensity): samples take the image intensity at their pixel, are
+    splatted into :data:`INTENSITY_BINS` bins, blurred in space (σ = :data:`SPATIAL_SIGMA` × the mean
+    sample spacing) and across neighbouring bins, and read back at each pixel's own intensity.
+    A pull-push fill of all samples takes over where the grid is empty. Returns (C, h, w) float32.
+    """
+    h, w = gray.shape
+    n = len(x)
+    spacing = np.sqrt(h * w / n)
+    ones = np.ones((1, n))
+    base = _splat(x, y, np.concatenate([values * 1.0, ones]), (h, w))
+    fallback = pull_push(base[:-1], base[-1])
+
+    b = np.clip(sample_bilinear(gray, x, y), 0, 1) * (INTENSITY_BINS - 1)
+    b0 = np.minimum(np.floor(b).astype(np.int64), INTENSITY_BINS - 2)
+    fb = b - b0
+    C = len(values)
+    grid = np.zeros((INTENSITY_BINS, C + 1, h, w), np.float64)
+    carried = np.concatenate([values * 1.0, ones])
+    for j in range(INTENSITY_BINS):
+        share = np.where(b0 == j, 1 - fb, 0.0) + np.where(b0 + 1 == j, fb, 0.0)
+        keep = share > 0
+        if keep.any():
+            grid[j] = _splat(x[keep], y[keep], carried[:, keep] * share[keep], (h, w))
+    sigma = SPATIAL_SIGMA * spacing
+    grid = np.stack([[cv2.GaussianBlur(c, (0, 0), sigma, borderType=cv2.BORDER_REFLECT) for c in bin_]
+                     for bin_ in grid])
+    grid[1:-1] = 0.25 * grid[:-2] + 0.5 * grid[1:-1] + 0.25 * grid[2:]
+
+    p = np.clip(gray, 0, 1) * (INTENSITY_BINS - 1)
+    p0 = np.minimum(np.floor(p).astype(np.int64), INTENSITY_BINS - 2)
+    fp = (p - p0)[None]
+    rows, cols = np.indices((h, w))
+    sliced = grid[p0, :, rows, cols].transpose(2, 0, 1) * (1 - fp) + grid[p0 + 1, :, rows, cols].transpose(2, 0, 1) * fp
+    # One track at the centre of the spatial Gaussian contributes 1 / (2π σ²) to the weight.
+    prior = FALLBACK_WEIGHT / (2 * np.pi * sigma ** 2)
+    return ((sliced[:-1] + prior * fallback) / (sliced[-1] + prior)).astype(np.float32)
+
+
+def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | None = None,
+                progress: Callable[[int, int], None] | None = None) -> DenseDepth:
+    """Depth maps of every frame of ``frames`` (T, h, w, 3) uint8 from its ``tracks`` (T frames).
+
+    ``frames`` may be any resolution of the footage (the tracks' ``size`` is the footage's); they
+    guide the spread (None: no footage at hand, the spread ignores image edges). ``given`` (T, h', w') camera z from the user
+    (``--depth``) wins where it is finite and positive. A frame without a visible track gets depth 0 (unknown: the warp leaves it
+    a hole). ``progress(i, T)`` is called after each frame. Raises :class:`UserError` when the
+    frames and tracks disagree.
+    """
+    T = tracks.num_frames if frames is None else len(frames)
+    W, H = tracks.size
+    if tracks.num_frames != T:
+        raise UserError(f"dense depth: {T} frames but {tracks.num_frames} frames of tracks")
+    w, h = work_size((W, H))
+    sx, sy = w / W, h / H
+    xyz = np.nan_to_num(tracks.xyz.astype(np.float64))
+    dynamic = (np.zeros(tracks.num_points) if tracks.dynamic is None else tracks.dynamic.astype(np.float64))
+    depth = np.empty((T, h, w), np.float32)
+    moving = np.empty((T, h, w), np.float32)
+    for t in range(T):
+        z = xyz[t] @ tracks.w2c[t, 2, :3].astype(np.float64) + float(tracks.w2c[t, 2, 3])
+        use = tracks.vis[t] & np.isfinite(tracks.xyz[t]).all(-1) & (z > MIN_DEPTH) & np.isfinite(tracks.uv[t]).all(-1)
+        depth[t], moving[t] = 0.0, 0.0  # nothing seen: the depth is unknown, the warp leaves a hole
+        if use.any():
+            gray = (np.full((h, w), 0.5, np.float32) if frames is None else
+                    cv2.cvtColor(cv2.resize(frames[t], (w, h), interpolation=cv2.INTER_AREA),
+                                 cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0)
+            # Pixel centres: (u + 0.5) * scale - 0.5 maps footage pixels to working pixels.
+            x = (tracks.uv[t, use, 0] + 0.5) * sx - 0.5
+            y = (tracks.uv[t, use, 1] + 0.5) * sy - 0.5
+            inv, moving[t] = spread_tracks(x, y, np.stack([1.0 / z[use], dynamic[use]]), gray)
+            depth[t] = 1.0 / np.maximum(inv, 1.0 / z[use].max() / 4)
+        if given is not None:
+            user = cv2.resize(given[t].astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST)
+            ok = np.isfinite(user) & (user > MIN_DEPTH)
+            depth[t][ok] = user[ok]
+        if progress is not None:
+            progress(t + 1, T)
+    return DenseDepth(depth=depth, dynamic=np.clip(moving, 0, 1), size=(W, H), frame_start=tracks.frame_start,
+                      digests=frame_digests(tracks))
+
+
+def frame_digests(tracks: Tracks) -> np.ndarray:
+    """(T,) per-frame fingerprints of ``tracks`` (positions, pixels, visibility, camera) as strings."""
+    return np.array([hashlib.sha1(b"".join(np.ascontiguousarray(a[t]).tobytes() for a in
+                                            (tracks.xyz, tracks.uv, tracks.vis, tracks.K, tracks.w2c))).hexdigest()[:16]
+                     for t in range(tracks.num_frames)])
+
+
+def depth_path(tracks_path: str | os.PathLike) -> Path:
+    """Where the dense depth of tracks file ``tracks_path`` is cached: ``<stem>.depth.npz`` beside it."""
+    path = Path(tracks_path)
+    return path.with_name(path.name.removesuffix(".npz") + DEPTH_SUFFIX)
+
+
+def save_dense_depth(depth: DenseDepth, path: str | os.PathLike) -> Path:
+    """Write ``depth`` atomically (float16 maps) to ``path``."""
+    with atomic_file(path, ".npz") as tmp:
+        np.savez_compressed(tmp, format=np.int32(DEPTH_FORMAT), depth=depth.depth.astype(np.float16),
+                            dynamic=depth.dynamic.astype(np.float16), size=np.int32(depth.size),
+                            frame_start=np.int32(depth.frame_start), digests=depth.digests.astype("U16"))
+    return Path(path)
+
+
+def cached_dense_depth(tracks_path: str | os.PathLike, tracks: Tracks) -> DenseDepth | None:
+    """The cached depth of ``tracks`` (any frame range of the tracks file ``tracks_path``), or None
+    when there is no cache or it belongs to other tracks (the tracks were made again)."""
+    path = depth_path(tracks_path)
+    if not path.is_file():
+        return None
+    data = read_npz(path, "dense depth cache")
+    try:
+        if int(data["format"]) != DEPTH_FORMAT or tuple(int(v) for v in data["size"]) != tuple(tracks.size):
+            return None
+        first = tracks.frame_start - int(data["frame_start"])
+        frames = slice(first, first + tracks.num_frames)
+        if first < 0 or not np.array_equal(data["digests"][frames], frame_digests(tracks)):
+            return None
+        return DenseDepth(depth=data["depth"][frames].astype(np.float32),
+                          dynamic=data["dynamic"][frames].astype(np.float32), size=tracks.size,
+                          frame_start=tracks.frame_start, digests=data["digests"][frames])
+    except (KeyError, ValueError, TypeError, IndexError):
+        return None
+
+
+def dense_depth_for(tracks_path: str | os.PathLike, frames: np.ndarray | None, tracks: Tracks,
+                    progress: Callable[[int, int], None] | None = None) -> DenseDepth:
+    """The dense depth of ``tracks`` from its cache beside ``tracks_path``, else computed from ``frames``
+    (see :func:`dense_depth`; None when the footage is not at hand)."""
+    return cached_dense_depth(tracks_path, tracks) or dense_depth(frames, tracks, progress=progress)

@@ -1,0 +1,24 @@
+"""Bilinear sampling of an image at arbitrary pixel positions (any number of them)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+_ROW = 4096
+"""Samples per row of the remap grid (OpenCV's remap takes fewer than 32767 columns)."""
+
+
+def sample_bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Bilinear samples of ``image`` (H, W) or (H, W, C) at pixels ``x``, ``y`` (N,), clamped to the image.
+
+    Pixel (0, 0) is the centre of the top-left pixel. Returns (N,) or (N, C) float32.
+    """
+    n = len(x)
+    rows = max(1, -(-n // _ROW))
+    pad = rows * _ROW - n
+    grid_x = np.pad(np.asarray(x, np.float32), (0, pad)).reshape(rows, _ROW)
+    grid_y = np.pad(np.asarray(y, np.float32), (0, pad)).reshape(rows, _ROW)
+    out = cv2.remap(np.ascontiguousarray(image, dtype=np.float32), grid_x, grid_y, cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(rows * _ROW, *image.shape[2:])[:n]
