@@ -51,6 +51,21 @@ FALLBACK_WEIGHT = 0.02
 MIN_DEPTH = 1e-3
 """Nearest camera depth (metres) a track may have to be used."""
 
+STEREO_OFFSET = 8
+"""Frames between a frame and the neighbour its stereo depth is measured against."""
+
+STEREO_MAX_ERROR = 1.0
+"""Largest forward-backward flow and epipolar error (working pixels) of a stereo depth sample."""
+
+MIN_PARALLAX = 1.0
+"""Smallest parallax (working pixels) for a stereo depth sample."""
+
+FULL_PARALLAX = 4.0
+"""Parallax (working pixels) from which a stereo sample counts fully against the tracks."""
+
+STEREO_WEIGHT = 0.25
+"""Weight of one stereo pixel against one track in the spread (there are far more of them)."""
+
 DEPTH_SUFFIX = ".depth.npz"
 """Suffix of the dense-depth cache beside a tracks file (``shot.npz`` → ``shot.depth.npz``)."""
 
@@ -133,19 +148,20 @@ def pull_push(sums: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return (sums / np.maximum(weight, 1e-12) * own + up * (1 - own)).astype(np.float32)
 
 
-def spread_tracks(x: np.ndarray, y: np.ndarray, values: np.ndarray, gray: np.ndarray) -> np.ndarray:
+def spread_tracks(x: np.ndarray, y: np.ndarray, values: np.ndarray, gray: np.ndarray,
+                  weight: np.ndarray | None = None) -> np.ndarray:
     """Spread sparse ``values`` (C, N) at pixels (x, y) (N,) over the image ``gray`` (h, w) in [0, 1].
 
     A bilateral grid in (x, y, intensity): samples take the image intensity at their pixel, are
     splatted into :data:`INTENSITY_BINS` bins, blurred in space (σ = :data:`SPATIAL_SIGMA` × the mean
     sample spacing) and across neighbouring bins, and read back at each pixel's own intensity.
-    A pull-push fill of all samples takes over where the grid is empty. Returns (C, h, w) float32.
+    A pull-push fill of all samples takes over where the grid is empty. ``weight`` (N,) in (0, 1]
+    (default 1) counts a sample as that share of one. Returns (C, h, w) float32.
     """
     h, w = gray.shape
-    n = len(x)
-    spacing = np.sqrt(h * w / n)
-    ones = np.ones((1, n))
-    base = _splat(x, y, np.concatenate([values * 1.0, ones]), (h, w))
+    ones = (np.ones(len(x)) if weight is None else weight)[None]
+    spacing = np.sqrt(h * w / max(float(ones.sum()), 1.0))
+    base = _splat(x, y, np.concatenate([values * ones, ones]), (h, w))
     fallback = pull_push(base[:-1], base[-1])
 
     b = np.clip(sample_bilinear(gray, x, y), 0, 1) * (INTENSITY_BINS - 1)
@@ -153,7 +169,7 @@ def spread_tracks(x: np.ndarray, y: np.ndarray, values: np.ndarray, gray: np.nda
     fb = b - b0
     C = len(values)
     grid = np.zeros((INTENSITY_BINS, C + 1, h, w), np.float64)
-    carried = np.concatenate([values * 1.0, ones])
+    carried = np.concatenate([values * ones, ones])
     for j in range(INTENSITY_BINS):
         share = np.where(b0 == j, 1 - fb, 0.0) + np.where(b0 + 1 == j, fb, 0.0)
         keep = share > 0
@@ -172,6 +188,54 @@ def spread_tracks(x: np.ndarray, y: np.ndarray, values: np.ndarray, gray: np.nda
     # One track at the centre of the spatial Gaussian contributes 1 / (2π σ²) to the weight.
     prior = FALLBACK_WEIGHT / (2 * np.pi * sigma ** 2)
     return ((sliced[:-1] + prior * fallback) / (sliced[-1] + prior)).astype(np.float32)
+
+
+def scaled_intrinsics(K: np.ndarray, sx: float, sy: float) -> np.ndarray:
+    """``K`` (..., 3, 3) of an image resampled by (sx, sy), pixel centres kept aligned."""
+    S = np.array([[sx, 0, (sx - 1) / 2], [0, sy, (sy - 1) / 2], [0, 0, 1]])
+    return S @ np.asarray(K, np.float64)
+
+
+def stereo_samples(gray: np.ndarray, other: np.ndarray, K: np.ndarray, w2c: np.ndarray, K_other: np.ndarray,
+                   w2c_other: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Two-view stereo of a static scene: per-pixel inverse depth of ``gray`` from its optical flow to ``other``.
+
+    ``gray``/``other`` (h, w) uint8 images of the posed cameras (``K`` in pixels of these images, ``w2c``
+    world-to-camera). Every pixel is triangulated along its ray against its flow end point (least
+    squares in the other image). Returns pixels x, y, inverse depth (1/metres) and a weight in
+    [0, 1] for the pixels that are trustworthy: forward-backward consistent and on the epipolar
+    line within :data:`STEREO_MAX_ERROR` pixels, in front of both cameras, with parallax (the flow
+    beyond what a point at infinity would do) of at least :data:`MIN_PARALLAX` pixels; the weight
+    grows with the parallax up to :data:`FULL_PARALLAX`.
+    """
+    h, w = gray.shape
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    fwd = flow.calc(gray, other, None)
+    bwd = flow.calc(other, gray, None)
+    v, u = np.mgrid[0:h, 0:w].astype(np.float32)
+    ex, ey = u + fwd[..., 0], v + fwd[..., 1]
+    back = cv2.remap(bwd, ex, ey, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    consistent = np.hypot(fwd[..., 0] + back[..., 0], fwd[..., 1] + back[..., 1]) <= STEREO_MAX_ERROR
+    # The other camera's homogeneous pixel of the point at camera depth d on pixel (u, v)'s ray: a + d b.
+    M = np.asarray(w2c_other, np.float64) @ np.linalg.inv(np.asarray(w2c, np.float64))
+    rays = np.linalg.inv(K) @ np.stack([u.ravel(), v.ravel(), np.ones(h * w)])
+    a = (K_other @ M[:3, 3])[:, None]
+    b = K_other @ M[:3, :3] @ rays
+    qx, qy = ex.ravel().astype(np.float64), ey.ravel().astype(np.float64)
+    # Seen from the other camera the point is ∝ b + s a with s = 1/d; its projection is the flow's end
+    # point q where (b_x + s a_x) - q_x (b_z + s a_z) = 0, the same in y: least squares for s.
+    px, py = a[0] - qx * a[2], a[1] - qy * a[2]
+    rx, ry = b[0] - qx * b[2], b[1] - qy * b[2]
+    inv = -(px * rx + py * ry) / np.maximum(px * px + py * py, 1e-12)
+    hom = b + a * inv
+    zo = hom[2]
+    err = np.hypot(hom[0] / np.where(zo > 0, zo, 1) - qx, hom[1] / np.where(zo > 0, zo, 1) - qy)
+    far_x, far_y = b[0] / np.where(b[2] > 0, b[2], 1), b[1] / np.where(b[2] > 0, b[2], 1)
+    parallax = np.hypot(qx - far_x, qy - far_y)
+    ok = (consistent.ravel() & (inv > 0) & (zo > 0) & (b[2] > 0) & (err <= STEREO_MAX_ERROR)
+          & (parallax >= MIN_PARALLAX))
+    weight = np.clip(parallax / FULL_PARALLAX, 0, 1)
+    return u.ravel()[ok], v.ravel()[ok], inv[ok], weight[ok]
 
 
 def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | None = None,
@@ -194,18 +258,28 @@ def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | N
     dynamic = (np.zeros(tracks.num_points) if tracks.dynamic is None else tracks.dynamic.astype(np.float64))
     depth = np.empty((T, h, w), np.float32)
     moving = np.empty((T, h, w), np.float32)
+    grays = None if frames is None else np.stack([
+        cv2.cvtColor(cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY) for f in frames])
+    K = scaled_intrinsics(tracks.K, sx, sy)
     for t in range(T):
         z = xyz[t] @ tracks.w2c[t, 2, :3].astype(np.float64) + float(tracks.w2c[t, 2, 3])
         use = tracks.vis[t] & np.isfinite(tracks.xyz[t]).all(-1) & (z > MIN_DEPTH) & np.isfinite(tracks.uv[t]).all(-1)
         depth[t], moving[t] = 0.0, 0.0  # nothing seen: the depth is unknown, the warp leaves a hole
         if use.any():
-            gray = (np.full((h, w), 0.5, np.float32) if frames is None else
-                    cv2.cvtColor(cv2.resize(frames[t], (w, h), interpolation=cv2.INTER_AREA),
-                                 cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0)
+            gray = np.full((h, w), 0.5, np.float32) if grays is None else grays[t] / np.float32(255)
             # Pixel centres: (u + 0.5) * scale - 0.5 maps footage pixels to working pixels.
             x = (tracks.uv[t, use, 0] + 0.5) * sx - 0.5
             y = (tracks.uv[t, use, 1] + 0.5) * sy - 0.5
             inv, moving[t] = spread_tracks(x, y, np.stack([1.0 / z[use], dynamic[use]]), gray)
+            if grays is not None and T > 1:
+                r = t + STEREO_OFFSET if t + STEREO_OFFSET < T else max(0, t - STEREO_OFFSET)
+                r = r if r != t else T - 1 - t
+                xs, ys, inv_s, weight = stereo_samples(grays[t], grays[r], K[t], tracks.w2c[t], K[r], tracks.w2c[r])
+                still = moving[t][ys.astype(np.int64), xs.astype(np.int64)] < 0.5
+                if still.any():
+                    inv = spread_tracks(np.concatenate([x, xs[still]]), np.concatenate([y, ys[still]]),
+                                        np.concatenate([1.0 / z[use], inv_s[still]])[None], gray,
+                                        np.concatenate([np.ones(len(x)), STEREO_WEIGHT * weight[still]]))[0]
             depth[t] = 1.0 / np.maximum(inv, 1.0 / z[use].max() / 4)
         if given is not None:
             user = cv2.resize(given[t].astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST)

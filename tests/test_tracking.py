@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from track2view.engine.dense_depth import cached_dense_depth, depth_path
 from track2view.engine.errors import UserError
 from track2view.engine.eval.camera_metrics import camera_errors
 from track2view.engine.eval.tapvid3d import tapvid3d_metrics
@@ -60,7 +61,8 @@ def test_moving_camera_is_tracked_within_tolerance(moving_clip, tmp_path):
     assert report["focal_source"].startswith(("estimated", "weakly constrained"))  # not given, not the default
     assert abs(tracks.K[0, 0, 0] - K[0, 0]) / K[0, 0] < 0.1
     assert tracks.num_frames == 12 and tracks.num_points > 1000 and tracks.size == SIZE
-    assert set(report["timings_s"]) == {"read", "flow", "poses", "3d", "write"}
+    assert set(report["timings_s"]) == {"read", "flow", "poses", "3d", "dense_depth", "write"}
+    assert depth_path(out).is_file() and cached_dense_depth(out, tracks) is not None
 
     errors = camera_errors(tracks.w2c, w2c)
     assert errors["rot_err_deg"] < 3.0 and errors["trans_err"] < 0.5
