@@ -12,7 +12,9 @@ clip is tracked once with ``t2v track`` defaults (cached under ``cache/bench_new
   source camera of frame t + 8; PSNR against footage frame t + 8 on covered pixels (goal ≥ 25 dB
   and ≥ 3 dB above the unwarped frame t) and holes (goal ≤ 5 %).
 
-Timings are the dense depth of the clip and the warp per frame (wall seconds on this machine).
+Also: how far the dense maps are from the tracks' own depths at their pixels (median, relative) and
+the timings: the dense depth of the clip, the identity and the orbit warp per frame (wall seconds here;
+the orbit's includes the temporal fill).
 Run: ``.venv/bin/python -m bench.bench_new_view [--footage GLOB] [--static NAMES] [--size WxH]``.
 """
 
@@ -58,6 +60,19 @@ def interior_holes(holes: np.ndarray) -> float:
     return total / holes.size
 
 
+def track_agreement(depth, tracks) -> float:
+    """Median relative difference between the tracks' depths and the dense maps at their pixels."""
+    errors = []
+    for t in range(0, tracks.num_frames, 5):
+        full, _ = depth.frame(t)
+        vis = tracks.vis[t] & np.isfinite(tracks.xyz[t]).all(-1)
+        z = tracks.xyz[t, vis] @ tracks.w2c[t, 2, :3] + tracks.w2c[t, 2, 3]
+        u = np.clip(np.round(tracks.uv[t, vis, 0]).astype(int), 0, tracks.size[0] - 1)
+        v = np.clip(np.round(tracks.uv[t, vis, 1]).astype(int), 0, tracks.size[1] - 1)
+        errors.append(np.abs(full[v, u] / z - 1))
+    return float(np.median(np.concatenate(errors)))
+
+
 def orbit(camera: CameraTrack, pivot: np.ndarray, degrees: float) -> CameraTrack:
     """``camera`` turned by ``degrees`` about the world +Z axis through ``pivot`` (every frame)."""
     a = np.radians(degrees)
@@ -84,7 +99,7 @@ def tracked(footage: str, size: tuple[int, int] | None) -> tuple[str, str]:
         footage = str(resized)
     tracks = CACHE / f"{stem}.npz"
     if not tracks.exists():
-        subprocess.run([sys.executable, "-m", "track2view.engine.cli", "track", footage, "--out", str(tracks)],
+        subprocess.run([str(Path(sys.executable).parent / "t2v"), "track", footage, "--out", str(tracks)],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return footage, str(tracks)
 
@@ -97,7 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     size = tuple(int(s) for s in args.size.split("x")) if args.size else None
     static = set(args.static.split(","))
-    print(f"{'clip':10s} {'depth s':>7s} {'warp s/f':>8s} | {'id PSNR':>7s} {'id holes':>8s} | "
+    print(f"{'clip':10s} {'frames':>6s} {'depth s':>7s} {'agree':>6s} {'id s/f':>6s} {'orbit s/f':>9s} | {'id PSNR':>7s} {'id holes':>8s} | "
           f"{'orbit tears':>11s} {'orbit holes':>11s} | {'shift PSNR':>10s} {'floor':>6s} {'holes':>6s}")
     for path in sorted(glob.glob(args.footage)):
         name = Path(path).stem
@@ -108,6 +123,7 @@ def main() -> None:
         start = time.perf_counter()
         depth = dense_depth(frames, tracks)
         depth_s = time.perf_counter() - start
+        agree = track_agreement(depth, tracks)
         source = CameraTrack(K=tracks.K, w2c=tracks.w2c, size=tracks.size, fps=tracks.fps)
 
         n = min(IDENTITY_FRAMES, tracks.num_frames)
@@ -119,7 +135,9 @@ def main() -> None:
         id_psnr, id_holes = psnr(out, frames[:n]), holes.mean()
 
         turned = orbit(source, track_pivot(tracks), ORBIT_DEG)
+        start = time.perf_counter()
         _, holes = warp_video(frames, tracks, turned, depth=depth)
+        orbit_s = (time.perf_counter() - start) / tracks.num_frames
         tears, orbit_holes = interior_holes(holes), holes.mean()
 
         shift = "" if name not in static else None
@@ -133,7 +151,7 @@ def main() -> None:
             seen = np.repeat(~holes[..., None], 3, -1)
             shift = (f"{psnr(out, truth, seen):10.2f} {psnr(frames[:T], truth, seen):6.2f} "
                      f"{holes.mean():6.1%}")
-        print(f"{name:10s} {depth_s:7.1f} {warp_s:8.3f} | {id_psnr:7.2f} {id_holes:8.2%} | "
+        print(f"{name:10s} {tracks.num_frames:6d} {depth_s:7.1f} {agree:6.1%} {warp_s:6.3f} {orbit_s:9.3f} | {id_psnr:7.2f} {id_holes:8.2%} | "
               f"{tears:11.2%} {orbit_holes:11.2%} | {shift}", flush=True)
 
 

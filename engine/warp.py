@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 from .dense_depth import DenseDepth, dense_depth
@@ -53,7 +54,7 @@ SPLAT_REACH = 1.5
 MIN_DEPTH = 1e-3
 """Nearest target depth (metres) a point may have to be drawn."""
 
-FILL_OFFSETS = (1, -1, 2, -2, 4, -4, 8, -8, 12, -12)
+FILL_OFFSETS = (2, -2, 5, -5, 12, -12)
 """Source frames (relative to the target frame) that fill what the frame itself does not show."""
 
 DYNAMIC_SHARE = 0.5
@@ -91,17 +92,19 @@ def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tupl
 
 def project_pixels(depth: np.ndarray, K_src: np.ndarray, w2c_src: np.ndarray, K_tgt: np.ndarray,
                    w2c_tgt: np.ndarray) -> np.ndarray:
-    """Where every source pixel lands: (3, H, W) target x, y (pixels) and z (metres) of ``depth`` (H, W)."""
+    """Where every source pixel lands: (3, H, W) float32 target x, y (pixels) and z (metres) of ``depth`` (H, W)."""
     H, W = depth.shape
-    v, u = np.mgrid[0:H, 0:W]
-    rays = np.linalg.inv(K_src.astype(np.float64)) @ np.stack([u.ravel(), v.ravel(), np.ones(H * W)])
-    points = rays * depth.ravel().astype(np.float64)
     src_to_tgt = w2c_tgt.astype(np.float64) @ np.linalg.inv(w2c_src.astype(np.float64))
-    cam = src_to_tgt[:3, :3] @ points + src_to_tgt[:3, 3:]
-    pix = K_tgt.astype(np.float64) @ cam
-    z = pix[2]
-    safe = np.where(np.abs(z) > 1e-12, z, 1e-12)
-    return np.stack([pix[0] / safe, pix[1] / safe, cam[2]]).reshape(3, H, W)
+    # Pixel (u, v) at depth z lands at K_tgt (R z K_src^-1 (u, v, 1) + t): one 3x3 map of (u, v, 1) times z.
+    A = (K_tgt.astype(np.float64) @ src_to_tgt[:3, :3] @ np.linalg.inv(K_src.astype(np.float64))).astype(np.float32)
+    b = (K_tgt.astype(np.float64) @ src_to_tgt[:3, 3]).astype(np.float32)
+    u = np.arange(W, dtype=np.float32)[None]
+    v = np.arange(H, dtype=np.float32)[:, None]
+    z = depth.astype(np.float32)
+    hom = [(A[i, 0] * u + A[i, 1] * v + A[i, 2]) * z + b[i] for i in range(3)]
+    cam_z = hom[2] / np.float32(K_tgt[2, 2])
+    safe = np.where(np.abs(hom[2]) > 1e-12, hom[2], np.float32(1e-12))
+    return np.stack([hom[0] / safe, hom[1] / safe, cam_z])
 
 
 def _jacobian(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -138,12 +141,12 @@ def _samples(pos: np.ndarray, valid: np.ndarray, target_size: tuple[int, int]
     # A surface seen from behind flips the image's orientation: cull it (a negative Jacobian determinant).
     valid = valid & (jx[0] * jy[1] - jx[1] * jy[0] >= 0)
     ys, xs = np.nonzero(valid & (stretch <= SPLAT_REACH))
-    whole = np.concatenate([pos[:, ys, xs], np.stack([xs, ys]).astype(np.float64)])
+    whole = np.concatenate([pos[:, ys, xs], np.stack([xs, ys]).astype(np.float32)])
     ys, xs = np.nonzero(valid & (stretch > SPLAT_REACH))
     parts = [whole]
     for du, dv in ((-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25)):
         sub = pos[:, ys, xs] + du * jx[:, ys, xs] + dv * jy[:, ys, xs]
-        parts.append(np.concatenate([sub, np.stack([xs + du, ys + dv])]))
+        parts.append(np.concatenate([sub, np.stack([xs + du, ys + dv]).astype(np.float32)]))
     samples = np.concatenate(parts, 1)
     W, H = target_size
     x, y, z = samples[:3]
@@ -168,17 +171,31 @@ def _colours(image: np.ndarray | None, src: np.ndarray, whole: np.ndarray) -> np
 
 def splat_view(image: np.ndarray | None, depth: np.ndarray, K_src: np.ndarray, w2c_src: np.ndarray,
                K_tgt: np.ndarray, w2c_tgt: np.ndarray, target_size: tuple[int, int],
-               keep: np.ndarray | None = None) -> np.ndarray:
+               keep: np.ndarray | None = None, wanted: np.ndarray | None = None) -> np.ndarray:
     """Splat one source view into the target: weighted sums (Ht, Wt, C + 1), the last channel the weight.
 
     ``image`` (H, W, 3) uint8 or None (geometry only: C = 0), ``depth`` (H, W) source camera z,
-    ``keep`` (H, W) bool: the source pixels that take part (default all with a depth).
+    ``keep`` (H, W) bool: the source pixels that take part (default all with a depth); ``wanted``
+    (Ht, Wt) bool: only target pixels near these are needed (the sums elsewhere are incomplete).
     """
     pos = project_pixels(depth, K_src, w2c_src, K_tgt, w2c_tgt)
     valid = (depth > MIN_DEPTH) & np.isfinite(pos).all(0)
     if keep is not None:
         valid &= keep
-    target, src, whole = _samples(pos, valid, target_size)
+    if wanted is not None:
+        Wt, Ht = target_size
+        near = cv2.dilate(wanted.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+        xi = np.clip(np.round(pos[0]), 0, Wt - 1).astype(np.int64)
+        yi = np.clip(np.round(pos[1]), 0, Ht - 1).astype(np.int64)
+        valid &= near[yi, xi]
+    # Only the rows and columns with pixels to draw (the fill's are few), and one pixel around them.
+    rows, cols = np.flatnonzero(valid.any(1)), np.flatnonzero(valid.any(0))
+    if len(rows) == 0:
+        return np.zeros((target_size[1], target_size[0], 1 if image is None else 4), np.float32)
+    r0, c0 = max(rows[0] - 1, 0), max(cols[0] - 1, 0)
+    crop = np.s_[r0:rows[-1] + 2, c0:cols[-1] + 2]
+    target, src, whole = _samples(pos[(slice(None), *crop)], valid[crop], target_size)
+    src += np.array([[c0], [r0]], np.float32)
     values = np.concatenate([_colours(image, src, whole), np.ones((1, src.shape[1]), np.float32)])
     return _splat_bilinear(target[0], target[1], values, target_size, depth=target[2])
 
@@ -229,7 +246,7 @@ def warp_video(frames: np.ndarray | None, tracks: Tracks, target: CameraTrack, d
                 continue
             z, moving = source(s)
             fill = splat_view(None if frames is None else frames[s], z, tracks.K[s], tracks.w2c[s],
-                              target.K[t], target.w2c[t], target.size, keep=moving < DYNAMIC_SHARE)
+                              target.K[t], target.w2c[t], target.size, keep=moving < DYNAMIC_SHARE, wanted=hole)
             sums[hole] = fill[hole]
             hole = sums[..., -1] < MIN_SPLAT_WEIGHT
         holes[t] = hole

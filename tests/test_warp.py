@@ -49,10 +49,10 @@ def test_dense_depth_agrees_with_the_tracks_and_the_truth(shot):
         z = (tracks.xyz[t, vis] @ tracks.w2c[t, 2, :3] + tracks.w2c[t, 2, 3])
         u, v = np.round(tracks.uv[t, vis]).astype(int).T
         rel = np.abs(full[v, u] / z - 1)
-        assert np.median(rel) < 0.01 and np.percentile(rel, 80) < 0.05
+        assert np.median(rel) < 0.02 and np.percentile(rel, 80) < 0.05
         # Away from the square's outline the map is the true depth.
         edge = cv2.dilate(cv2.Canny((depth[t] * 40).astype(np.uint8), 10, 20), np.ones((9, 9), np.uint8)) > 0
-        assert np.median(np.abs(full[~edge] / depth[t][~edge] - 1)) < 0.01
+        assert np.median(np.abs(full[~edge] / depth[t][~edge] - 1)) < 0.02
 
 
 def test_orbit_matches_ground_truth_and_tears_only_at_the_depth_step(shot):
