@@ -7,8 +7,8 @@ must invent. It runs the warp's own geometry (no colours) on the dense depth cac
 tracks (:func:`..dense_depth.cached_dense_depth`; without a cache the depth is spread from the
 tracks without image guidance), at a reduced resolution (longest target side
 :data:`COVERAGE_MAX_SIDE` pixels, the source at the depth maps' working resolution) so a whole
-shot takes seconds. ``reference[t]`` is the same measure for the source camera itself (1 where
-every source pixel has a depth). ``tracks[t]`` counts the tracks seen in both views.
+shot takes seconds. ``reference[t]`` is the same measure for the source camera itself: the share of
+source pixels with a known depth. ``tracks[t]`` counts the tracks seen in both views.
 
 Frames with ``coverage < threshold`` (default :data:`POOR_COVERAGE`) are *poor*: the render will
 mostly be invented there. :func:`poor_coverage_frames` groups them into frame ranges, e.g. for a
@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from .dense_depth import DenseDepth, cached_dense_depth, dense_depth
+from .dense_depth import MIN_DEPTH, DenseDepth, cached_dense_depth, dense_depth
 from .errors import UserError
 from .geometry.camera import CameraTrack
 from .io.tracks import Tracks
@@ -112,9 +112,9 @@ def compute_coverage(tracks: Tracks, target: CameraTrack, depth: DenseDepth | No
     small_depth = dataclasses.replace(depth, size=work)
     view = scaled_camera(CameraTrack(K=target.K[:T], w2c=target.w2c[:T], size=target.size), _reduced(target.size, max_side))
     _, holes = warp_video(None, small_tracks, view, small_depth)
-    _, own_holes = warp_video(None, small_tracks, source, small_depth, fill_offsets=())
     paired = pair_tracks(tracks, target)
-    return CoverageReport(coverage=1.0 - holes.mean((1, 2)), reference=1.0 - own_holes.mean((1, 2)),
+    # The source camera sees again exactly the pixels with a depth.
+    return CoverageReport(coverage=1.0 - holes.mean((1, 2)), reference=(depth.depth > MIN_DEPTH).mean((1, 2)),
                           tracks=(paired.vis & paired.vis_tgt).sum(1).astype(np.int64), grid=view.size,
                           threshold=float(threshold))
 

@@ -122,4 +122,4 @@ def test_inputs_are_checked(shot):
     dense = dense_depth(frames[:2], hidden)
     assert (dense.depth[1] == 0).all() and (dense.depth[0] > 0).all()
     assert warp_video(frames[:2], hidden, cam, dense, fill_offsets=())[1][1].all()
-    assert not warp_video(frames[:2], hidden, cam, dense)[1][1].any()   # frame 0 shows it all
+    assert not warp_video(frames[:2], hidden, cam, dense, fill_offsets=(-1,))[1][1].any()   # frame 0 shows it all
