@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from .dense_depth import MIN_DEPTH, DenseDepth, cached_dense_depth, dense_depth
+from .dense_depth import MIN_DEPTH, DenseDepth, cached_dense_depth, dense_depth, scaled_intrinsics
 from .errors import UserError
 from .geometry.camera import CameraTrack
 from .io.tracks import Tracks
@@ -81,9 +81,8 @@ class CoverageReport:
 
 def scaled_camera(camera: CameraTrack, size: tuple[int, int]) -> CameraTrack:
     """``camera`` resampled to an image of ``size`` (W, H) pixels (pixel centres kept aligned)."""
-    sx, sy = size[0] / camera.size[0], size[1] / camera.size[1]
-    S = np.array([[sx, 0, (sx - 1) / 2], [0, sy, (sy - 1) / 2], [0, 0, 1]])
-    return CameraTrack(K=S @ camera.K, w2c=camera.w2c, size=size, fps=camera.fps)
+    K = scaled_intrinsics(camera.K, size[0] / camera.size[0], size[1] / camera.size[1])
+    return CameraTrack(K=K, w2c=camera.w2c, size=size, fps=camera.fps)
 
 
 def _reduced(size: tuple[int, int], max_side: int) -> tuple[int, int]:
