@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from .geometry.camera import CameraTrack, load_camera_json, save_camera_json
 from .io.atomic import atomic_dir, check_writable_target
 from .io.tracks import load_tracks
 from .pairing import pair_tracks
-from .warp import warp_video
+from .warp import FILL_OFFSETS, iter_warp, warp_video
 
 Progress = Callable[[float, str], None]
 
@@ -61,20 +61,26 @@ def camera_for_frames(camera: CameraTrack, count: int) -> CameraTrack:
     return CameraTrack(K=camera.K[:count], w2c=camera.w2c[:count], size=camera.size, fps=camera.fps)
 
 
-def load_footage_and_tracks(footage: str, tracks_path: str, frames: tuple[int, int | None] | None = None):
+def load_footage_and_tracks(footage: str, tracks_path: str, frames: tuple[int, int | None] | None = None,
+                            stream: bool = False):
     """Footage frames ``[start, stop)`` (default: the frames the tracks were made on) and the
     matching frames of its tracks, checked against each other.
 
-    Returns ``(Footage, Tracks)``. Raises :class:`UserError` naming the file when the range is empty,
-    longer than the footage or the tracks, or when the tracks were made on footage of another size.
+    Returns ``(Footage, Tracks)``; with ``stream`` the footage's frames are decoded on demand
+    (:func:`.io.video.open_frames`) instead of all at once. Raises :class:`UserError` naming the file
+    when the range is empty, longer than the footage or the tracks, or when the tracks were made on
+    footage of another size.
     """
-    from .io.video import read_frames, require_whole_range
+    from .io.video import open_frames, read_frames, require_whole_range
 
     tracks = load_tracks(tracks_path)
     start, stop = frames if frames is not None else (tracks.frame_start, tracks.frame_start + tracks.num_frames)
     if start < 0 or (stop is not None and stop <= start):
         raise UserError(f"frame range {start}:{'' if stop is None else stop} is empty or negative")
-    video = require_whole_range(read_frames(footage, frames=slice(start, stop)), slice(start, stop))
+    if stream:
+        video = open_frames(footage, slice(start, stop), reach=2 * max(map(abs, FILL_OFFSETS)) + 1)
+    else:
+        video = require_whole_range(read_frames(footage, frames=slice(start, stop)), slice(start, stop))
     if tuple(video.size) != tracks.size:
         raise UserError(f"{tracks_path}: tracks were made on {tracks.size[0]}x{tracks.size[1]} footage but "
                         f"{footage} is {video.size[0]}x{video.size[1]}; reconstruct the tracks of this footage")
@@ -103,8 +109,6 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     layout. ``precision`` (fp32/fp16/bf16, see :func:`.generate.generate_new_view`) applies to the
     model only. Raises :class:`UserError` for bad input, before anything is written.
     """
-    from .io.video import write_frames, write_mp4
-
     target = load_camera_json(camera)
     if not preview:
         from .generate import check_precision
@@ -117,45 +121,64 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
         model = model or (str(default_model_folder()) if default_model_folder() else None)
         _check_model(model)
     progress(0.0, "reading footage")
-    video, source_tracks = load_footage_and_tracks(str(footage), str(tracks), frames)
+    # The preview streams the footage through a window of frames; the model needs it all at once.
+    video, source_tracks = load_footage_and_tracks(str(footage), str(tracks), frames, stream=preview)
     out = check_writable_target(out, overwrite)
     target = camera_for_frames(target, video.num_frames)
     progress(0.05, "dense depth")
     depth = dense_depth_for(tracks, video.frames, source_tracks,
                             lambda i, n: progress(0.05 + 0.1 * i / n, f"dense depth {i}/{n}"))
-
-    def warp_progress(i: int, n: int) -> None:
-        progress(0.15 + (0.7 if preview else 0.1) * i / n, f"warping frame {i}/{n}")
-
-    warped, holes = warp_video(video.frames, source_tracks, target, depth, progress=warp_progress)
     if preview:
-        result_frames = warped
+        views = iter_warp(video.frames, source_tracks, target, depth)
     else:
         from .generate import DEFAULT_STEPS, generate_new_view
 
-        paired = pair_tracks(source_tracks, target)
+        def warp_progress(i: int, n: int) -> None:
+            progress(0.15 + 0.1 * i / n, f"warping frame {i}/{n}")
+
+        _, holes = warp_video(None, source_tracks, target, depth, progress=warp_progress)
 
         def model_progress(fraction: float, message: str) -> None:
             progress(0.25 + 0.65 * fraction, message)
 
-        result_frames = generate_new_view(video.frames, paired, target, model, steps=DEFAULT_STEPS if steps is None else steps,
-                                          device=device, precision=precision, cache_dir=cache_dir,
-                                          progress=model_progress)
-    progress(0.9, "writing frames")
+        generated = generate_new_view(video.frames, pair_tracks(source_tracks, target), target, model,
+                                      steps=DEFAULT_STEPS if steps is None else steps, device=device,
+                                      precision=precision, cache_dir=cache_dir, progress=model_progress)
+        views = zip(generated, holes, strict=True)
+    first, span = (0.15, 0.85) if preview else (0.9, 0.1)
     with atomic_dir(out) as tmp:
-        write_frames(result_frames, tmp / FRAMES_DIR, FRAME_PATTERN)
-        write_frames(np.repeat(holes[..., None].astype(np.uint8) * 255, 3, -1), tmp / HOLES_DIR, FRAME_PATTERN)
-        write_mp4(result_frames, tmp / MP4_NAME, video.fps)
+        hole_share = write_views(views, tmp, video.fps, video.num_frames,
+                                 lambda i, n: progress(first + span * i / n, f"frame {i}/{n}"))
         save_camera_json(target, tmp / "camera.json")
         summary = {
             "mode": "preview" if preview else "model", "model": model, "footage": str(footage),
-            "tracks": str(tracks), "first_frame": video.start, "num_frames": int(len(result_frames)),
-            "size": list(target.size), "fps": video.fps, "hole_fraction": float(holes.mean()),
+            "tracks": str(tracks), "first_frame": video.start, "num_frames": video.num_frames,
+            "size": list(target.size), "fps": video.fps, "hole_fraction": hole_share,
         }
         (tmp / "render.json").write_text(json.dumps(summary, indent=1))
-    progress(1.0, f"wrote {len(result_frames)} frames")
+    progress(1.0, f"wrote {video.num_frames} frames")
     return {**summary, "out": str(out), "frames_dir": str(out / FRAMES_DIR), "holes_dir": str(out / HOLES_DIR),
             "mp4": str(out / MP4_NAME), "frame_pattern": FRAME_PATTERN}
+
+
+def write_views(views: Iterable[tuple[np.ndarray, np.ndarray]], folder: Path, fps: float, count: int,
+                progress: Callable[[int, int], None]) -> float:
+    """Write (image, hole mask) pairs as they come: ``folder``/frames, holes and the mp4 (layout in the
+    module docstring). Returns the share of hole pixels over all frames."""
+    from .io.video import Mp4Writer, write_image
+
+    (folder / FRAMES_DIR).mkdir()
+    (folder / HOLES_DIR).mkdir()
+    holes = 0.0
+    with Mp4Writer(folder / MP4_NAME, fps) as mp4:
+        for i, (image, hole) in enumerate(views):
+            name = FRAME_PATTERN.format(i + 1)
+            write_image(image, folder / FRAMES_DIR / name)
+            write_image(np.repeat(hole[..., None].astype(np.uint8) * 255, 3, -1), folder / HOLES_DIR / name)
+            mp4.write(image)
+            holes += float(hole.mean()) / count
+            progress(i + 1, count)
+    return holes
 
 
 def render_job(params: dict, progress: Progress) -> dict:

@@ -25,7 +25,7 @@ OpenCV axes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -200,46 +200,39 @@ def splat_view(image: np.ndarray | None, depth: np.ndarray, K_src: np.ndarray, w
     return _splat_bilinear(target[0], target[1], values, target_size, depth=target[2])
 
 
-def warp_video(frames: np.ndarray | None, tracks: Tracks, target: CameraTrack, depth: DenseDepth | None = None,
-               fill_offsets: tuple[int, ...] = FILL_OFFSETS,
-               progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray | None, np.ndarray]:
-    """Warp source ``frames`` (T, H, W, 3) uint8 into the ``target`` camera's view.
+def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: CameraTrack, depth: DenseDepth,
+              fill_offsets: tuple[int, ...] = FILL_OFFSETS) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
+    """Warp source ``frames`` (T frames (H, W, 3) uint8; any sequence, e.g. a streaming
+    :class:`~.io.video.FrameWindow`) into the ``target`` camera's view, one frame at a time.
 
-    ``tracks`` (T frames, the footage's size) give the source camera and, unless ``depth`` is given,
-    the dense depth (:func:`~.dense_depth.dense_depth`); target frame t is source frame t's view from
-    ``target`` frame t. Returns frames (T, Ht, Wt, 3) uint8 (None when ``frames`` is None: only the
-    holes are computed, from ``depth``) and hole masks (T, Ht, Wt) bool; ``progress(i, T)`` is called
-    after each frame.
+    ``tracks`` (T frames, the footage's size) give the source camera, ``depth`` the source's dense
+    depth; target frame t is source frame t's view from ``target`` frame t. Yields, per frame, the
+    image (Ht, Wt, 3) uint8 (None when ``frames`` is None: only the holes are computed) and the hole
+    mask (Ht, Wt) bool. Frame t reads the source frames t + k for k in ``fill_offsets`` (a window
+    of 2 × max |k| + 1 frames moving forward).
     """
-    if depth is None:
-        if frames is None:
-            raise UserError("the warp needs the footage or its dense depth")
-        depth = dense_depth(frames, tracks)
     T = tracks.num_frames
     if frames is not None and len(frames) != T:
         raise UserError(f"the warp got {len(frames)} frames but {T} frames of tracks")
     if depth.num_frames != T or target.num_frames < T:
         raise UserError(f"the warp got {T} frames of tracks, {depth.num_frames} of depth and "
                         f"{target.num_frames} of target camera")
-    Wt, Ht = target.size
-    out = None if frames is None else np.zeros((T, Ht, Wt, 3), np.uint8)
-    holes = np.ones((T, Ht, Wt), bool)
-    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    reach = max(map(abs, fill_offsets), default=0)
+    held: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def source(s: int) -> tuple[np.ndarray, np.ndarray]:
-        if s not in cache:
-            cache[s] = depth.frame(s)
-            for old in [k for k in cache if abs(k - s) > max(map(abs, fill_offsets), default=0) * 2]:
-                del cache[old]
-        return cache[s]
+        if s not in held:
+            held[s] = depth.frame(s)
+            for old in [k for k in held if abs(k - s) > 2 * reach]:
+                del held[old]
+        return held[s]
 
     for t in range(T):
-        image = None if frames is None else frames[t]
         z, _ = source(t)
-        sums = splat_view(image, z, tracks.K[t], tracks.w2c[t], target.K[t], target.w2c[t], target.size)
+        sums = splat_view(None if frames is None else frames[t], z, tracks.K[t], tracks.w2c[t], target.K[t],
+                          target.w2c[t], target.size)
         hole = sums[..., -1] < MIN_SPLAT_WEIGHT
-        for k in fill_offsets:
-            s = t + k
+        for s in (t + k for k in fill_offsets):
             if not hole.any():
                 break
             if not 0 <= s < T:
@@ -249,11 +242,29 @@ def warp_video(frames: np.ndarray | None, tracks: Tracks, target: CameraTrack, d
                               target.K[t], target.w2c[t], target.size, keep=moving < DYNAMIC_SHARE, wanted=hole)
             sums[hole] = fill[hole]
             hole = sums[..., -1] < MIN_SPLAT_WEIGHT
-        holes[t] = hole
-        if out is not None:
-            rgb = sums[..., :3] / np.maximum(sums[..., 3:], 1e-12)
-            rgb[hole] = 0
-            out[t] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+        if frames is None:
+            yield None, hole
+            continue
+        rgb = sums[..., :3] / np.maximum(sums[..., 3:], 1e-12)
+        rgb[hole] = 0
+        yield np.clip(rgb + 0.5, 0, 255).astype(np.uint8), hole
+
+
+def warp_video(frames: np.ndarray | None, tracks: Tracks, target: CameraTrack, depth: DenseDepth | None = None,
+               fill_offsets: tuple[int, ...] = FILL_OFFSETS,
+               progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray | None, np.ndarray]:
+    """:func:`iter_warp` of all frames at once: frames (T, Ht, Wt, 3) uint8 (None without ``frames``)
+    and hole masks (T, Ht, Wt) bool. Without ``depth`` it is spread from ``tracks`` along ``frames``
+    (:func:`~.dense_depth.dense_depth`). ``progress(i, T)`` is called after each frame.
+    """
+    if depth is None:
+        if frames is None:
+            raise UserError("the warp needs the footage or its dense depth")
+        depth = dense_depth(frames, tracks)
+    images, holes = [], []
+    for image, hole in iter_warp(frames, tracks, target, depth, fill_offsets):
+        images.append(image)
+        holes.append(hole)
         if progress is not None:
-            progress(t + 1, T)
-    return out, holes
+            progress(len(holes), tracks.num_frames)
+    return (None if frames is None else np.stack(images)), np.stack(holes)

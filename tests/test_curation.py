@@ -208,3 +208,22 @@ def test_shared_focal_and_zoom(clip):
     K[0, 0, 0] = K[0, 1, 1] = 70.0  # a different lens at the shared frame: no focal is trusted
     other = _view(clip.views[1].frames, "b", camera=CameraTrack(K=K, w2c=cam.w2c, size=cam.size))
     assert shared_focal(a, other) is None
+
+
+def test_one_focal_length_per_clip(clip, tmp_path):
+    """curate uses the lens given, else the cameras', else exactly the focal `t2v track` finds on the source."""
+    from track2view.engine.curation.pair import clip_focal
+    from track2view.engine.io.video import write_frames
+    from track2view.engine.tracking.pipeline import TrackOptions, track_footage
+
+    a = _view(clip.views[0].frames, "a", camera=clip.views[0].camera)
+    b = _view(clip.views[1].frames, "b")
+    width = max(a.size)
+    assert clip_focal(b, b, CurateOptions(lens_mm=35.0, sensor_mm=36.0)) == (pytest.approx(35 / 36 * width), "given")
+    assert clip_focal(a, b, CurateOptions(focal_px=80.0))[0] == 80.0
+    assert clip_focal(a, b, CurateOptions()) == (pytest.approx(60.0), "the views' cameras")
+    with pytest.raises(UserError, match="sensor"):
+        clip_focal(b, b, CurateOptions(lens_mm=35.0))
+    focal, source = clip_focal(b, b, CurateOptions(max_points=1000))
+    _, report, _ = track_footage(write_frames(b.frames, tmp_path / "b"), TrackOptions(max_points=1000))
+    assert focal == report["focal_px"] and "t2v track" in source

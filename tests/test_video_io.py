@@ -85,3 +85,25 @@ def test_bad_inputs_name_the_file(tmp_path):
     for frames, text in ((slice(5, 9), "5:9"), (slice(2, 1), "2:1")):
         with pytest.raises(UserError, match=f"range {text} is empty or past the end: the footage has 3 frames"):
             read_frames(mixed, frames=frames)
+
+
+@pytest.mark.parametrize("kind", ["sequence", "mp4"])
+def test_open_frames_streams_through_a_window(tmp_path, kind):
+    from track2view.engine.io.video import open_frames
+
+    frames = gradient_frames(T=12)
+    path = write_frames(frames, tmp_path / "seq") if kind == "sequence" else write_mp4(frames, tmp_path / "a.mp4", 24)
+    whole = read_frames(path, frames=slice(2, 11)).frames
+    video = open_frames(path, slice(2, 11), reach=3)
+    window = video.frames
+    assert video.num_frames == len(window) == 9 and video.start == 2 and window.shape == (9, 48, 64, 3)
+    for i in range(9):
+        np.testing.assert_array_equal(window[i], whole[i])
+        assert len(window._held) <= 4                  # the frame asked for and 3 before it
+    np.testing.assert_array_equal(window[7], whole[7])
+    np.testing.assert_array_equal(window[1], whole[1])  # behind the window: decoded again from there
+    np.testing.assert_array_equal(np.stack(list(window)), whole)
+    with pytest.raises(UserError, match="longer than the footage"):
+        open_frames(path, slice(2, 40))
+    with pytest.raises(UserError, match="empty or past the end"):
+        open_frames(path, slice(12, None))

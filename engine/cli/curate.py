@@ -9,6 +9,8 @@ halves disagreeing), printing what was kept and why.
 A view is a video file, a folder of images, or a `t2v synth` camera folder (clip/cam<k>). Its
 camera file (optional) is --source-camera/--target-camera, else VIEW/CAM.json or VIEW.CAM.json.
 Views must have the same frame count, size and fps (or pass --resample) and the same first frame.
+The tracker's focal length is --focal-px or --lens-mm/--sensor-mm if given, else the views' cameras',
+else the one `t2v track` finds on the source video (so both commands agree on a clip).
 
   t2v curate --source clip/cam0 --target clip/cam1 --target clip/cam2 --out data/curated
   t2v curate --synth-root data/synth/train --out data/curated      (every clip: cam0 -> cam1..)
@@ -27,6 +29,7 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..curation.pair import DEFAULT_MAX_POINTS
+    from .track import add_lens_arguments
 
     inputs = parser.add_mutually_exclusive_group(required=True)
     inputs.add_argument("--source", type=Path, help="source view (video, image folder or synth camera folder)")
@@ -42,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-points", type=int, default=DEFAULT_MAX_POINTS,
                         help=f"tracker budget over the joined clip (default {DEFAULT_MAX_POINTS})")
     parser.add_argument("--overwrite", action="store_true", help="redo samples that already exist in --out")
+    add_lens_arguments(parser)
 
 
 def _jobs(args: argparse.Namespace):
@@ -83,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
         bar.set_postfix_str(f"{message} ({fraction:.0%})")
 
     try:
-        summary = curate_jobs(jobs, args.out, CurateOptions(max_points=args.max_points, resample=args.resample),
+        summary = curate_jobs(jobs, args.out, CurateOptions(
+            max_points=args.max_points, resample=args.resample, focal_px=args.focal_px, lens_mm=args.lens_mm,
+            sensor_mm=args.sensor_mm),
                               overwrite=args.overwrite, progress=progress, step=step)
     finally:
         bar.close()

@@ -28,6 +28,14 @@ def parse_frames(text: str | None) -> slice | None:
     return slice(start, stop)
 
 
+def add_lens_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--focal-px`` | ``--lens-mm`` + ``--sensor-mm``: the lens, when known (else it is estimated)."""
+    focal = parser.add_mutually_exclusive_group()
+    focal.add_argument("--focal-px", type=float, help="focal length in pixels of the full-resolution footage")
+    focal.add_argument("--lens-mm", type=float, help="focal length in mm (with --sensor-mm)")
+    parser.add_argument("--sensor-mm", type=float, help="sensor width in mm along the image's longer side")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..tracking.pipeline import DEFAULT_MAX_POINTS
 
@@ -37,10 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"most textured tracks in all (default {DEFAULT_MAX_POINTS}); plain surfaces get "
                              "up to a quarter as many more, to render them")
     parser.add_argument("--frames", help="frame range A:B of the input (0-based, B exclusive)")
-    focal = parser.add_mutually_exclusive_group()
-    focal.add_argument("--focal-px", type=float, help="focal length in pixels of the full-resolution footage")
-    focal.add_argument("--lens-mm", type=float, help="focal length in mm (with --sensor-mm)")
-    parser.add_argument("--sensor-mm", type=float, help="sensor width in mm along the image's longer side")
+    add_lens_arguments(parser)
     parser.add_argument("--depth", type=Path, help="folder of per-frame depth maps (.npy/.exr/16-bit .png mm)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
 

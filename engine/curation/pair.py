@@ -11,8 +11,9 @@ half; (4) drop unreliable pairs (:mod:`.filters`); (5) build the paired tracks.
 The result is in the tracker's world and units (its camera of joined frame ``T − 1``, the shared
 frame, is the reference): ``xyz``/``K``/``w2c`` of the source half, ``uv_tgt``/``vis_tgt`` of the
 target half, ``depth_src``/``depth_tgt`` the camera-space z of the point in each view's (tracked)
-camera at each frame, and ``target_camera`` the tracker's camera of the target frames. The views'
-camera files, if any, fix the tracker's focal length to that of the shared frame; a camera that
+camera at each frame, and ``target_camera`` the tracker's camera of the target frames. The tracker's
+focal length is the lens given, else that of the views' camera files at the shared frame, else the
+one ``t2v track`` finds on the source video (:func:`clip_focal`); a camera that
 zooms is recorded in the report (``focal_varies``): the tracker's one focal length cannot follow it,
 so depths in that half are unreliable.
 """
@@ -29,6 +30,7 @@ import numpy as np
 from ..geometry.camera import CameraTrack
 from ..io.tracks import Tracks
 from ..io.video import write_frames
+from ..tracking.pipeline import TrackOptions, track_footage
 from .appearance import truncate_by_appearance
 from .filters import count_reasons, reject_reasons
 from .junction import Halves, join_frames, split_tracks
@@ -40,10 +42,14 @@ FOCAL_TOLERANCE = 1e-3  # relative focal difference between views still counted 
 
 @dataclasses.dataclass
 class CurateOptions:
-    """``max_points`` tracker budget over the joined clip; ``resample`` retimes/resizes the target."""
+    """``max_points`` tracker budget over the joined clip; ``resample`` retimes/resizes the target;
+    ``focal_px`` or ``lens_mm`` + ``sensor_mm``: the lens, as ``t2v track`` takes it."""
 
     max_points: int = DEFAULT_MAX_POINTS
     resample: bool = False
+    focal_px: float | None = None
+    lens_mm: float | None = None
+    sensor_mm: float | None = None
 
 
 @dataclasses.dataclass
@@ -77,15 +83,33 @@ def focal_varies(source: View, target: View) -> bool:
                for c in (source.camera, target.camera) if c is not None)
 
 
-def track_joined(frames: np.ndarray, fps: float, max_points: int, focal_px: float | None,
+def track_frames(frames: np.ndarray, options: TrackOptions,
                  progress: Callable[[float, str], None] | None = None) -> tuple[Tracks, dict]:
-    """Run the tracker once on the joined clip ``frames`` (2T − 1, H, W, 3) uint8 via a temporary image sequence."""
-    from ..tracking.pipeline import TrackOptions, track_footage
-
+    """Run the tracker (:func:`..tracking.pipeline.track_footage`) on ``frames`` (T, H, W, 3) uint8 via a
+    temporary image sequence."""
     with tempfile.TemporaryDirectory(prefix="t2v_curate_") as tmp:
-        folder = write_frames(frames, Path(tmp) / "joined")
-        tracks, report, _ = track_footage(folder, TrackOptions(max_points=max_points, focal_px=focal_px), progress)
-    return dataclasses.replace(tracks, fps=fps), report
+        folder = write_frames(frames, Path(tmp) / "frames")
+        tracks, report, _ = track_footage(folder, options, progress)
+    return tracks, report
+
+
+def clip_focal(source: View, target: View, options: CurateOptions,
+               progress: Callable[[float, str], None] | None = None) -> tuple[float, str]:
+    """The one focal length (pixels) of the pair, and where it came from.
+
+    The lens the user gave (as ``t2v track`` takes it), else the views' cameras
+    (:func:`shared_focal`), else the source video's own, from the same solve as ``t2v track``
+    on the source alone, so a clip gets the same focal length from both commands.
+    """
+    given = TrackOptions(focal_px=options.focal_px, lens_mm=options.lens_mm,
+                         sensor_mm=options.sensor_mm).focal_in_pixels(source.size)
+    if given is not None:
+        return given, "given"
+    from_cameras = shared_focal(source, target)
+    if from_cameras is not None:
+        return from_cameras, "the views' cameras"
+    _, report = track_frames(source.frames, TrackOptions(max_points=options.max_points), progress)
+    return float(report["focal_px"]), f"the source video, as `t2v track` solves it ({report['focal_source']})"
 
 
 def flow_observed(tracks: Tracks) -> Tracks:
@@ -113,8 +137,11 @@ def curate_pair(source: View, target: View, options: CurateOptions | None = None
     """
     options = options or CurateOptions()
     source, target = match_views(source, target, options.resample)
-    joined, report = track_joined(join_frames(source.frames, target.frames), source.fps, options.max_points,
-                                  shared_focal(source, target), progress)
+    focal, focal_source = clip_focal(source, target, options, progress)
+    joined, report = track_frames(join_frames(source.frames, target.frames),
+                                  TrackOptions(max_points=options.max_points, focal_px=focal), progress)
+    joined = dataclasses.replace(joined, fps=source.fps)
+    report["focal_source"] = focal_source
     report["focal_varies"] = focal_varies(source, target)
     halves = split_tracks(flow_observed(joined))
     halves = dataclasses.replace(halves, vis_src=truncate_by_appearance(source.frames, halves.uv_src, halves.vis_src),

@@ -210,6 +210,85 @@ def read_frames(path: str | os.PathLike, frames: slice | None = None, max_side: 
     return Footage(frames=np.stack(out), fps=fps, size=size, path=path, start=int(first_index))
 
 
+class FrameWindow:
+    """The frames ``start`` .. ``start + count - 1`` of a video file or image-sequence folder, decoded on demand.
+
+    Behaves like a read-only (count, H, W, 3) uint8 RGB sequence (``len``, ``window[i]``, iteration)
+    while holding only the frames within ``reach`` of the last one asked for, so a long shot at full
+    resolution streams through bounded memory. Reading goes forward; asking for a frame before the
+    ones held decodes again from there (a second pass over the shot).
+    """
+
+    def __init__(self, path: str | os.PathLike, start: int, count: int, size: tuple[int, int], reach: int = 32) -> None:
+        self.path, self.start, self.count, self.reach = Path(path), int(start), int(count), int(reach)
+        self.size = (int(size[0]), int(size[1]))
+        self._held: dict[int, np.ndarray] = {}
+        self._items: Iterator | None = None
+        self._next = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return self.count, self.size[1], self.size[0], 3
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return (self[i] for i in range(self.count))
+
+    def _restart(self, i: int) -> None:
+        selection = slice(self.start + i, self.start + self.count)
+        if self.path.is_dir():
+            self._items = _iter_sequence(self.path, selection)[0]
+        else:
+            self._items = _iter_video(self.path, selection)[0]
+        self._next = i
+        self._held.clear()
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if not 0 <= i < self.count:
+            raise IndexError(f"frame {i} of {self.count}")
+        if i in self._held:
+            return self._held[i]
+        if self._items is None or i < self._next:
+            self._restart(i)
+        while self._next <= i:
+            item = next(self._items, None)
+            if item is None:
+                raise UserError(f"{self.path}: frame {self.start + self._next} cannot be read (the footage ends "
+                                "early or is corrupt there)")
+            _, image, source = item
+            self._held[self._next] = _to_rgb8(image, source)
+            self._next += 1
+        for old in [k for k in self._held if k < i - self.reach]:
+            del self._held[old]
+        return self._held[i]
+
+
+def open_frames(path: str | os.PathLike, frames: slice, reach: int = 32) -> Footage:
+    """Like :func:`read_frames` for the whole range ``frames`` (start ≥ 0, step 1), but streaming:
+    ``Footage.frames`` is a :class:`FrameWindow` that decodes on demand. Raises :class:`UserError`
+    naming the file when the range is empty or runs past the end."""
+    info = probe(path)
+    start, stop = frames.start or 0, info.frames if frames.stop is None else frames.stop
+    if start >= info.frames or stop <= start:
+        raise UserError(f"{path}: the frame range {start}:{stop} is empty or past the end: the footage has "
+                        f"{info.frames} frames (0-based, end excluded: 0:{info.frames} is all of them)")
+    if stop > info.frames:
+        raise UserError(f"{path}: the range {start}:{stop} is longer than the footage ({info.frames} frames); "
+                        "shorten the frame range")
+    window = FrameWindow(path, start, stop - start, info.size, reach)
+    return Footage(frames=window, fps=info.fps, size=info.size, path=Path(path), start=start)
+
+
+def write_image(frame: np.ndarray, path: str | os.PathLike) -> Path:
+    """Write one (H, W, 3) uint8 RGB image (format from the suffix); UserError naming it if that fails."""
+    cv2 = _cv2()
+    if not cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
+        raise UserError(f"cannot write {path} (unknown image type, or the disk is full or read-only)")
+    return Path(path)
+
+
 def require_whole_range(footage: Footage, frames: slice | None) -> Footage:
     """``footage`` back if it holds every frame of ``frames`` (read with :func:`read_frames`, which
     cuts a range at the end of the input like a Python slice); else :class:`UserError` naming it."""
@@ -284,32 +363,52 @@ def write_frames(frames: np.ndarray, folder: str | os.PathLike, pattern: str = "
     Atomic: the folder is built beside the target and swapped in when complete (an existing
     folder is replaced — check it with :func:`.atomic.check_writable_target` first).
     """
-    cv2 = _cv2()
     frames = _check_frames(frames)
     folder = Path(folder)
     with atomic_dir(folder) as tmp:
         for i, frame in enumerate(frames):
-            target = tmp / pattern.format(start + i)
-            if not cv2.imwrite(str(target), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
-                raise UserError(f"{folder}: cannot write {target.name} (unknown image type in pattern {pattern!r}?)")
+            write_image(frame, tmp / pattern.format(start + i))
     return folder
+
+
+class Mp4Writer:
+    """Write RGB frames one at a time as an mp4 (codec mp4v) at ``fps``; the file appears on a clean exit.
+
+    Use as a context manager: ``with Mp4Writer(path, fps) as mp4: mp4.write(frame)``. On an exception
+    nothing is left at ``path`` (:func:`.atomic.atomic_file`).
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float) -> None:
+        if not fps > 0:
+            raise UserError(f"fps must be positive, got {fps}")
+        self.path, self.fps = Path(path), float(fps)
+        self._writer = None
+
+    def __enter__(self) -> Mp4Writer:
+        self._atomic = atomic_file(self.path, suffix=".mp4")
+        self._tmp = self._atomic.__enter__()
+        return self
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append ``frame`` (H, W, 3) uint8 RGB (every frame the size of the first)."""
+        cv2 = _cv2()
+        if self._writer is None:
+            h, w = frame.shape[:2]
+            self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+            if not self._writer.isOpened():
+                raise UserError(f"{self.path}: cannot open an mp4 writer ({w}x{h} at {self.fps} fps)")
+        self._writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+
+    def __exit__(self, *exc) -> bool:
+        if self._writer is not None:
+            self._writer.release()
+        return bool(self._atomic.__exit__(*exc))
 
 
 def write_mp4(frames: np.ndarray, path: str | os.PathLike, fps: float) -> Path:
     """Write ``frames`` (T, H, W, 3) uint8 RGB as an mp4 (codec mp4v) at ``fps``, atomically."""
-    cv2 = _cv2()
     frames = _check_frames(frames)
-    if not fps > 0:
-        raise UserError(f"fps must be positive, got {fps}")
-    path = Path(path)
-    h, w = frames.shape[1:3]
-    with atomic_file(path, suffix=".mp4") as tmp:
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (w, h))
-        if not writer.isOpened():
-            raise UserError(f"{path}: cannot open an mp4 writer ({w}x{h} at {fps} fps)")
-        try:
-            for frame in frames:
-                writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        finally:
-            writer.release()
-    return path
+    with Mp4Writer(path, fps) as mp4:
+        for frame in frames:
+            mp4.write(frame)
+    return Path(path)

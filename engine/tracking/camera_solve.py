@@ -383,11 +383,14 @@ def _solve_parallax(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], foca
         # On the bench this left dolly shots' focal lengths where they were and cut orbits' 3-4×.
         refine = f is not None
         source = ("estimated" if tied < FOCAL_WEAK_TIES
-                  else "weakly constrained: refined from the equally good candidate nearest a "
+                  else f"weakly constrained: {tied} candidates fit equally well; started from the one nearest a "
                        f"{FOCAL_PRIOR_FOV_DEG:g}° field of view")
     say(0.4, "registering frames")
     sol = solve_incremental(uv, vis, K, init, refine_focal=refine)
     if sol is not None:
+        if refine and tied >= FOCAL_WEAK_TIES:
+            fov = np.degrees(2 * np.arctan(max(size) / 2 / float(sol.K[0, 0])))
+            source += f"; the bundle adjustment moved it to {fov:.0f}°: give the lens if you know it"
         sol.report = {**report, **sol.report, "focal_source": source, "focal_px": round(float(sol.K[0, 0]), 2)}
     return sol
 
