@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -102,6 +103,12 @@ def test_rotating_camera_gets_rotation_only_poses_and_user_depth(tmp_path):
     gt, *_ = _ground_truth_camera_points(tracks, depth, K, w2c)
     metrics = tapvid3d_metrics(gt, tracks.vis, _camera_points(tracks), tracks.vis, (K[0, 0], K[1, 1]))
     assert metrics["apd3d"] > 0.6  # depth from the user's maps
+    # The dense depth is the user's maps (in the tracks' units: the maps' own).
+    dense = cached_dense_depth(out, tracks)
+    assert "your depth maps" in report["dense_depth"]["source"]
+    for t in (0, 9):
+        truth = cv2.resize(depth[t], dense.depth.shape[:0:-1], interpolation=cv2.INTER_NEAREST)
+        np.testing.assert_allclose(dense.depth[t], truth, rtol=1e-3)
 
 
 def test_bad_inputs_name_the_file(tmp_path):
@@ -118,6 +125,14 @@ def test_bad_inputs_name_the_file(tmp_path):
     (tmp_path / "depth").mkdir()
     np.save(tmp_path / "depth" / "0.npy", np.ones((48, 64), np.float32))
     with pytest.raises(UserError, match="depth.*1 depth maps but the footage has 3 frames"):
+        track_job({"input": str(good), "out": str(tmp_path / "c.npz"), "depth": str(tmp_path / "depth")}, _quiet)
+    for t in (1, 2):
+        np.save(tmp_path / "depth" / f"{t}.npy", np.ones((48, 64), np.float32))
+    np.save(tmp_path / "depth" / "2.npy", np.full((48, 64), np.nan, np.float32))
+    with pytest.raises(UserError, match="2.npy: depth map holds no positive finite depth"):
+        track_job({"input": str(good), "out": str(tmp_path / "c.npz"), "depth": str(tmp_path / "depth")}, _quiet)
+    np.save(tmp_path / "depth" / "2.npy", np.ones((64, 64), np.float32))
+    with pytest.raises(UserError, match="2.npy: depth map is 64x64, not the footage's shape"):
         track_job({"input": str(good), "out": str(tmp_path / "c.npz"), "depth": str(tmp_path / "depth")}, _quiet)
     with pytest.raises(UserError, match="good: the range 1:9 is longer than the footage .3 frames"):
         track_job({"input": str(good), "out": str(tmp_path / "c.npz"), "frames": [1, 9]}, _quiet)  # was cut silently

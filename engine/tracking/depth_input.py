@@ -21,6 +21,10 @@ DEPTH_SUFFIXES = (".npy", ".exr", ".png")
 PNG_DEPTH_SCALE = 1e-3  # 16-bit PNG depth is in millimetres
 
 
+ASPECT_TOLERANCE = 0.02
+"""Relative difference between a depth map's and the footage's width/height still taken as the same shape."""
+
+
 def _read_depth(path: Path) -> np.ndarray:
     if path.suffix.lower() == ".npy":
         try:
@@ -63,6 +67,12 @@ def load_depth_sequence(folder: str | os.PathLike, total: int, selection: slice 
     maps = []
     for path in chosen:
         depth = _read_depth(path)
+        h, w = depth.shape
+        if abs(w / h - size[0] / size[1]) > ASPECT_TOLERANCE * size[0] / size[1]:
+            raise UserError(f"{path}: depth map is {w}x{h}, not the footage's shape ({size[0]}:{size[1]}); "
+                            "give maps of the footage's size")
+        if not np.isfinite(depth).any():
+            raise UserError(f"{path}: depth map holds no positive finite depth (all NaN, inf, 0 or negative)")
         maps.append(cv2.resize(depth, size, interpolation=cv2.INTER_NEAREST))
     return np.stack(maps)
 
