@@ -57,8 +57,23 @@ MIN_DEPTH = 1e-3
 FILL_OFFSETS = (2, -2, 5, -5, 12, -12)
 """Source frames (relative to the target frame) that fill what the frame itself does not show."""
 
+SPLAT_CHUNK = 1 << 18
+"""Points splatted at a time (a chunk's temporaries take about 100 bytes a point)."""
+
 DYNAMIC_SHARE = 0.5
 """Source pixels with at least this share of moving tracks around them are not used for the fill."""
+
+
+def _taps(x: np.ndarray, y: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The 4 bilinear taps of points (x, y) (N,) on a grid ``width`` + 2 wide padded by one pixel:
+    flat indices (4N,) and weights (4N,), tap-major."""
+    xf, yf = np.floor(x), np.floor(y)
+    fx = (x - xf).astype(np.float32)
+    fy = (y - yf).astype(np.float32)
+    base = (yf.astype(np.int64) + 1) * (width + 2) + xf.astype(np.int64) + 1
+    gx, gy = 1 - fx, 1 - fy
+    return (np.concatenate([base, base + 1, base + width + 2, base + width + 3]),
+            np.concatenate([gx * gy, fx * gy, gx * fy, fx * fy]))
 
 
 def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tuple[int, int],
@@ -69,25 +84,27 @@ def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tupl
     soft z-buffer weights: each tap's bilinear weight times ``exp(-max(z / zref - 1, 0) / SOFT_Z)``,
     ``zref`` the nearest ``depth`` among the taps on that pixel with a bilinear weight ≥
     :data:`ZREF_MIN_WEIGHT`. The grid is padded by one pixel on each side, so every tap is in bounds.
+    Points go in chunks of :data:`SPLAT_CHUNK` (two passes: nearest depths, then sums), so memory
+    stays bounded for any image size.
     """
     W, H = size
-    xf, yf = np.floor(x), np.floor(y)
-    fx = (x - xf).astype(np.float32)
-    fy = (y - yf).astype(np.float32)
-    base = (yf.astype(np.int64) + 1) * (W + 2) + xf.astype(np.int64) + 1
-    idx = np.concatenate([base, base + 1, base + W + 2, base + W + 3])
-    gx, gy = 1 - fx, 1 - fy
-    bilinear = np.concatenate([gx * gy, fx * gy, gx * fy, fx * fy])
     n = (W + 2) * (H + 2)
-    z = np.tile(depth.astype(np.float32), 4)
-    strong = bilinear >= ZREF_MIN_WEIGHT
+    chunks = [slice(i, i + SPLAT_CHUNK) for i in range(0, len(x), SPLAT_CHUNK)]
     zref = np.full(n, np.inf, np.float32)
-    np.minimum.at(zref, idx[strong], z[strong])
-    zref = zref[idx]
-    ratio = z / np.where(np.isfinite(zref), zref, z)
-    per_tap = (bilinear * np.exp(-np.maximum(ratio - 1.0, 0.0) / SOFT_Z)).reshape(4, -1)
-    sums = [np.bincount(idx, (per_tap * v).ravel(), n) for v in values]
-    return np.stack(sums, -1).astype(np.float32).reshape(H + 2, W + 2, len(values))[1:-1, 1:-1]
+    for part in chunks:
+        idx, bilinear = _taps(x[part], y[part], W)
+        strong = bilinear >= ZREF_MIN_WEIGHT
+        np.minimum.at(zref, idx[strong], np.tile(depth[part].astype(np.float32), 4)[strong])
+    sums = np.zeros((len(values), n), np.float64)
+    for part in chunks:
+        idx, bilinear = _taps(x[part], y[part], W)
+        z = np.tile(depth[part].astype(np.float32), 4)
+        nearest = zref[idx]
+        ratio = z / np.where(np.isfinite(nearest), nearest, z)
+        weight = bilinear * np.exp(-np.maximum(ratio - 1.0, 0.0) / SOFT_Z)
+        for c, v in enumerate(values):
+            sums[c] += np.bincount(idx, weight * np.tile(v[part], 4), n)
+    return sums.T.astype(np.float32).reshape(H + 2, W + 2, len(values))[1:-1, 1:-1]
 
 
 def project_pixels(depth: np.ndarray, K_src: np.ndarray, w2c_src: np.ndarray, K_tgt: np.ndarray,
@@ -217,18 +234,8 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
     if depth.num_frames != T or target.num_frames < T:
         raise UserError(f"the warp got {T} frames of tracks, {depth.num_frames} of depth and "
                         f"{target.num_frames} of target camera")
-    reach = max(map(abs, fill_offsets), default=0)
-    held: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-    def source(s: int) -> tuple[np.ndarray, np.ndarray]:
-        if s not in held:
-            held[s] = depth.frame(s)
-            for old in [k for k in held if abs(k - s) > 2 * reach]:
-                del held[old]
-        return held[s]
-
     for t in range(T):
-        z, _ = source(t)
+        z, _ = depth.frame(t)
         sums = splat_view(None if frames is None else frames[t], z, tracks.K[t], tracks.w2c[t], target.K[t],
                           target.w2c[t], target.size)
         hole = sums[..., -1] < MIN_SPLAT_WEIGHT
@@ -237,7 +244,7 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
                 break
             if not 0 <= s < T:
                 continue
-            z, moving = source(s)
+            z, moving = depth.frame(s)
             fill = splat_view(None if frames is None else frames[s], z, tracks.K[s], tracks.w2c[s],
                               target.K[t], target.w2c[t], target.size, keep=moving < DYNAMIC_SHARE, wanted=hole)
             sums[hole] = fill[hole]
