@@ -18,7 +18,7 @@ warning before a render.
 from __future__ import annotations
 
 import dataclasses
-import os
+from collections.abc import Callable
 
 import numpy as np
 
@@ -131,28 +131,42 @@ def target_view_points(tracks: Tracks, target: CameraTrack) -> tuple[np.ndarray,
     return paired.uv_tgt, paired.vis_tgt, tracks.vis[:paired.num_frames]
 
 
-def poor_coverage_warning(tracks_path: str | os.PathLike, target: CameraTrack, frame_start: int = 0,
-                          threshold: float = POOR_COVERAGE, first_track_frame: int = 0) -> str | None:
-    """One line warning about the frames where ``target`` sees mostly what the footage never showed.
+def poor_coverage_warning(coverage: np.ndarray | list[float], frame_start: int = 0,
+                          threshold: float = POOR_COVERAGE) -> str | None:
+    """One line warning about the frames where a view is mostly what the footage never showed.
 
-    For a check before a render: loads the tracks file (UserError naming it if unreadable), measures
-    coverage of tracks frames ``first_track_frame + i`` seen by camera frame i (numbered
-    ``frame_start + i`` in messages) and returns None when no frame is poor, else a message naming
-    the poor frame ranges and the worst frame.
+    ``coverage`` (T,) per frame (e.g. a render's ``coverage``: 1 − its hole share), frame i numbered
+    ``frame_start + i`` in the message. None when no frame is poor, else the poor frame ranges and
+    the worst frame.
     """
-    from .io.tracks import load_tracks
-
-    tracks = load_tracks(tracks_path)
-    tracks = tracks.subset(frames=slice(first_track_frame, first_track_frame + target.num_frames))
-    report = compute_coverage(tracks, target, cached_dense_depth(tracks_path, tracks), threshold=threshold)
-    ranges = report.poor_ranges(frame_start)
+    coverage = np.asarray(coverage, float)
+    ranges = poor_coverage_frames(coverage, threshold, frame_start)
     if not ranges:
         return None
-    text = format_frame_ranges(ranges)
-    worst = int(report.coverage.argmin())
-    return (f"poor coverage (under {threshold:.0%} of the view seen in the footage) at frames {text}, worst "
-            f"{report.coverage[worst]:.0%} at frame {frame_start + worst}: the model must invent most of "
-            "the image there (see Coverage Preview)")
+    worst = int(coverage.argmin())
+    return (f"poor coverage (under {threshold:.0%} of the view seen in the footage) at frames "
+            f"{format_frame_ranges(ranges)}, worst {coverage[worst]:.0%} at frame {frame_start + worst}: the "
+            "model must invent most of the image there (see Coverage Preview)")
+
+
+def coverage_job(params: dict, progress: Callable[[float, str], None]) -> dict:
+    """Worker job (``track2view.engine.coverage:coverage_job``): the coverage report of a target camera.
+
+    ``params``: ``tracks`` (file), ``camera`` (CAM.json), ``first`` (tracks frame of camera frame 0),
+    optional ``frame_start`` (number of the first frame in the report), ``threshold``. Returns
+    :meth:`CoverageReport.to_json`.
+    """
+    from .geometry.camera import load_camera_json
+    from .io.tracks import load_tracks
+
+    target = load_camera_json(params["camera"])
+    first = int(params.get("first", 0))
+    tracks = load_tracks(params["tracks"]).subset(frames=slice(first, first + target.num_frames))
+    progress(0.1, "measuring coverage")
+    report = compute_coverage(tracks, target, cached_dense_depth(params["tracks"], tracks),
+                              threshold=float(params.get("threshold", POOR_COVERAGE)))
+    progress(1.0, "done")
+    return report.to_json(int(params.get("frame_start", 0)))
 
 
 def format_frame_ranges(ranges: list[tuple[int, int]]) -> str:

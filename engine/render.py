@@ -105,7 +105,8 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     """Render the target ``camera`` (CAM.json) view of ``footage`` along ``tracks`` into ``out``.
 
     Returns a JSON-able summary: ``out``, ``frames_dir``, ``holes_dir``, ``mp4``, ``num_frames``,
-    ``size`` (W, H), ``fps``, ``mode`` ("preview" or "model"). See the module docstring for the
+    ``size`` (W, H), ``fps``, ``mode`` ("preview" or "model"), ``hole_fraction`` and per frame
+    ``coverage`` (1 − its hole share; :func:`.coverage.poor_coverage_warning` words it). See the module docstring for the
     layout. ``precision`` (fp32/fp16/bf16, see :func:`.generate.generate_new_view`) applies to the
     model only. Raises :class:`UserError` for bad input, before anything is written.
     """
@@ -147,13 +148,14 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
         views = zip(generated, holes, strict=True)
     first, span = (0.15, 0.85) if preview else (0.9, 0.1)
     with atomic_dir(out) as tmp:
-        hole_share = write_views(views, tmp, video.fps, video.num_frames,
-                                 lambda i, n: progress(first + span * i / n, f"frame {i}/{n}"))
+        hole_shares = write_views(views, tmp, video.fps, video.num_frames,
+                                  lambda i, n: progress(first + span * i / n, f"frame {i}/{n}"))
         save_camera_json(target, tmp / "camera.json")
         summary = {
             "mode": "preview" if preview else "model", "model": model, "footage": str(footage),
             "tracks": str(tracks), "first_frame": video.start, "num_frames": video.num_frames,
-            "size": list(target.size), "fps": video.fps, "hole_fraction": hole_share,
+            "size": list(target.size), "fps": video.fps, "hole_fraction": float(np.mean(hole_shares)),
+            "coverage": [round(1.0 - h, 6) for h in hole_shares],
         }
         (tmp / "render.json").write_text(json.dumps(summary, indent=1))
     progress(1.0, f"wrote {video.num_frames} frames")
@@ -162,21 +164,21 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
 
 
 def write_views(views: Iterable[tuple[np.ndarray, np.ndarray]], folder: Path, fps: float, count: int,
-                progress: Callable[[int, int], None]) -> float:
+                progress: Callable[[int, int], None]) -> list[float]:
     """Write (image, hole mask) pairs as they come: ``folder``/frames, holes and the mp4 (layout in the
-    module docstring). Returns the share of hole pixels over all frames."""
+    module docstring). Returns each frame's share of hole pixels."""
     from .io.video import Mp4Writer, write_image
 
     (folder / FRAMES_DIR).mkdir()
     (folder / HOLES_DIR).mkdir()
-    holes = 0.0
+    holes = []
     with Mp4Writer(folder / MP4_NAME, fps) as mp4:
         for i, (image, hole) in enumerate(views):
             name = FRAME_PATTERN.format(i + 1)
             write_image(image, folder / FRAMES_DIR / name)
             write_image(np.repeat(hole[..., None].astype(np.uint8) * 255, 3, -1), folder / HOLES_DIR / name)
             mp4.write(image)
-            holes += float(hole.mean()) / count
+            holes.append(float(hole.mean()))
             progress(i + 1, count)
     return holes
 

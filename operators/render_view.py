@@ -85,6 +85,7 @@ class _RenderNewView(EngineJobMixin):
                               description="Track2View model folder. Empty: the add-on's Model Folder preference")
 
     _camera_file: str | None = None
+    _frame_start = 1
 
     def build_params(self, context) -> dict:
         scene = context.scene
@@ -104,9 +105,7 @@ class _RenderNewView(EngineJobMixin):
         out = next_render_folder(output_base(settings, self.output_dir), camera.name,
                                  "preview" if self.preview else "render")
         cam = camera_track_from_blender(scene, camera)
-        warning = poor_coverage_warning(tracks, cam, scene.frame_start, first_track_frame=frames[0])
-        if warning:
-            self.report({"WARNING"}, f"'{camera.name}': {warning}")
+        self._frame_start = scene.frame_start
         fd, self._camera_file = tempfile.mkstemp(prefix="track2view_camera_", suffix=".json")
         os.close(fd)
         save_camera_json(cam, self._camera_file)
@@ -125,6 +124,9 @@ class _RenderNewView(EngineJobMixin):
         what = "geometric-warp preview" if result["mode"] == "preview" else "render"
         self.report({"INFO"}, f"{self.bl_label}: {result['num_frames']} frames ({what}) in {result['out']}; "
                               f"strip '{frames.name}' on channel {frames.channel}")
+        warning = poor_coverage_warning(result["coverage"], self._frame_start)
+        if warning:
+            self.report({"WARNING"}, f"'{self._camera_name}': {warning}")
 
     def cleanup(self, context) -> None:
         if self._camera_file and os.path.exists(self._camera_file):

@@ -71,15 +71,26 @@ def test_coverage_needs_a_sane_threshold():
         cov.compute_coverage(tracks, cam, threshold=2.0)
 
 
-def test_poor_coverage_warning_names_the_frames(tmp_path):
+def test_poor_coverage_warning_names_the_frames():
     cam, tracks = _backdrop_shot()
-    save_tracks(tracks, tmp_path / "t.npz")
-    assert cov.poor_coverage_warning(tmp_path / "t.npz", cam, frame_start=1) is None
-    text = cov.poor_coverage_warning(tmp_path / "t.npz", orbit_camera(cam, 90.0), frame_start=1)
+    assert cov.poor_coverage_warning(cov.compute_coverage(tracks, cam).coverage, frame_start=1) is None
+    orbit = cov.compute_coverage(tracks, orbit_camera(cam, 90.0))
+    text = cov.poor_coverage_warning(orbit.coverage, frame_start=1)
     # 15° per frame: from 75° on the backdrop is seen too obliquely to fill 60 % of the view.
     assert "at frames 5-6" in text and "at frame 6" in text, text
-    with pytest.raises(UserError, match="not found"):
-        cov.poor_coverage_warning(tmp_path / "missing.npz", cam)
+
+
+def test_coverage_job_reads_the_tracks_under_the_render(tmp_path):
+    cam, tracks = _backdrop_shot()
+    tracks.vis[:3] = False                                       # the footage shows nothing in frames 0-2
+    save_tracks(tracks, tmp_path / "t.npz")
+    late = CameraTrack(K=cam.K[3:], w2c=cam.w2c[3:], size=cam.size, fps=cam.fps)  # renders frames 3-5
+    save_camera_json(late, tmp_path / "late.json")
+    params = {"tracks": str(tmp_path / "t.npz"), "camera": str(tmp_path / "late.json"), "frame_start": 4}
+    doc = cov.coverage_job({**params, "first": 3}, lambda f, m: None)
+    assert doc["coverage"] == [1.0, 1.0, 1.0] and doc["frame_start"] == 4 and not doc["poor_ranges"]
+    doc = cov.coverage_job(params, lambda f, m: None)           # misaligned: tracks frames 0-2
+    assert doc["poor_ranges"] == [[4, 6]], doc
 
 
 def test_cli_reports_plots_and_refuses_to_overwrite(tmp_path, capsys):
@@ -102,13 +113,3 @@ def test_cli_reports_plots_and_refuses_to_overwrite(tmp_path, capsys):
     assert main(args) == 1                      # outputs exist: refused without --overwrite
     assert "already exists" in capsys.readouterr().err
     assert main(args + ["--overwrite"]) == 0
-
-
-def test_poor_coverage_warning_reads_the_tracks_under_the_render(tmp_path):
-    cam, tracks = _backdrop_shot()
-    tracks.vis[:3] = False                                       # the footage shows nothing in frames 0-2
-    save_tracks(tracks, tmp_path / "t.npz")
-    late = CameraTrack(K=cam.K[3:], w2c=cam.w2c[3:], size=cam.size, fps=cam.fps)  # renders frames 3-5
-    assert cov.poor_coverage_warning(tmp_path / "t.npz", late, frame_start=4, first_track_frame=3) is None
-    text = cov.poor_coverage_warning(tmp_path / "t.npz", late, frame_start=4)  # misaligned: frames 0-2
-    assert "at frames 4-6" in text, text

@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..coverage import poor_coverage_warning
     from ..render import render_new_view
     from ._progress import progress_bar
 
@@ -57,4 +60,7 @@ def run(args: argparse.Namespace) -> int:
                                  progress=progress)
     print(f"{result['num_frames']} frames ({result['mode']}) in {result['frames_dir']}; "
           f"holes in {result['holes_dir']}; video {result['mp4']}")
+    warning = poor_coverage_warning(result["coverage"], result["first_frame"])
+    if warning:
+        print(f"warning: {warning} (frames numbered from 0 in the footage)", file=sys.stderr)
     return 0
