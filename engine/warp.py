@@ -235,8 +235,9 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
         raise UserError(f"the warp got {T} frames of tracks, {depth.num_frames} of depth and "
                         f"{target.num_frames} of target camera")
     for t in range(T):
-        z, _ = depth.frame(t)
-        sums = splat_view(None if frames is None else frames[t], z, tracks.K[t], tracks.w2c[t], target.K[t],
+        image = None if frames is None else frames[t]
+        z, _ = depth.frame(t, image)
+        sums = splat_view(image, z, tracks.K[t], tracks.w2c[t], target.K[t],
                           target.w2c[t], target.size)
         hole = sums[..., -1] < MIN_SPLAT_WEIGHT
         for s in (t + k for k in fill_offsets):
@@ -244,8 +245,9 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
                 break
             if not 0 <= s < T:
                 continue
-            z, moving = depth.frame(s)
-            fill = splat_view(None if frames is None else frames[s], z, tracks.K[s], tracks.w2c[s],
+            image = None if frames is None else frames[s]
+            z, moving = depth.frame(s, image)
+            fill = splat_view(image, z, tracks.K[s], tracks.w2c[s],
                               target.K[t], target.w2c[t], target.size, keep=moving < DYNAMIC_SHARE, wanted=hole)
             sums[hole] = fill[hole]
             hole = sums[..., -1] < MIN_SPLAT_WEIGHT
