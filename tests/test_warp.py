@@ -123,3 +123,17 @@ def test_inputs_are_checked(shot):
     assert (dense.depth[1] == 0).all() and (dense.depth[0] > 0).all()
     assert warp_video(frames[:2], hidden, cam, dense, fill_offsets=())[1][1].all()
     assert not warp_video(frames[:2], hidden, cam, dense, fill_offsets=(-1,))[1][1].any()   # frame 0 shows it all
+
+
+def test_depth_edges_follow_the_image_when_upsampled():
+    from track2view.engine.dense_depth import full_resolution, guided_upsample
+
+    image = np.zeros((40, 80, 3), np.uint8)
+    image[:, 37:] = 200                                          # a bright far wall right of column 37
+    low = np.where(np.arange(20) * 4 + 1.5 >= 37, 8.0, 2.0)[None].repeat(10, 0).astype(np.float32)
+    sharp = guided_upsample(low, image)
+    ramp = full_resolution(low, (80, 40))
+    assert (sharp[:, :37] == pytest.approx(2.0, rel=1e-3)) and (sharp[:, 37:] == pytest.approx(8.0, rel=1e-3))
+    assert ((ramp > 2.01) & (ramp < 7.99)).any()                # bilinear spreads the edge over a ramp
+    unknown = guided_upsample(np.zeros((10, 20), np.float32), image)
+    assert (unknown == 0).all()
