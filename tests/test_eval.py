@@ -144,17 +144,23 @@ def test_eval_end_to_end_on_an_analytic_clip(tmp_path):
     broken = tmp_path / "broken_model"  # a model folder whose weights are gone: fails, reported, run goes on
     broken.mkdir()
     (broken / "model_index.json").write_text("{}")
-    config = EvalConfig(suite="quick", methods=["identity", "warp", "camera", "track2view", "oracle"], out=out,
-                        model=broken, cache=tmp_path / "cache")
+    config = EvalConfig(suite="quick", methods=["identity", "warp", "warp-inpaint", "camera", "track2view", "oracle"],
+                        out=out, model=broken, cache=tmp_path / "cache")
     results = run_eval(config, cases=[EvalCase(clip=clip, kind="static", target=1)])
 
     doc = json.loads((out / "results.json").read_text())  # strict JSON
-    assert doc["config"]["methods"] == ["identity", "warp", "camera", "track2view", "oracle"]
+    assert doc["config"]["methods"] == ["identity", "warp", "warp-inpaint", "camera", "track2view", "oracle"]
     assert doc["methods"]["camera"]["status"] == "missing"
     row = doc["cases"][0]["methods"]
     assert row["camera"]["status"] == "missing"
     assert row["track2view"]["status"] == "failed" and "broken_model" in row["track2view"]["error"]
-    assert row["identity"]["status"] == row["warp"]["status"] == "ok"
+    assert row["identity"]["status"] == row["warp"]["status"] == row["warp-inpaint"]["status"] == "ok"
+    # Regions by what the footage gives each target pixel: they split the frame; the shipped warp and
+    # the classical one agree where frame t covers the view, and the temporal fill adds only holes.
+    warp, inpaint = row["warp"], row["warp-inpaint"]
+    assert warp["covered_share"] + warp["recoverable_share"] + warp["unseen_share"] == pytest.approx(1.0)
+    assert warp["psnr_covered"] == pytest.approx(inpaint["psnr_covered"])
+    assert warp["covered_share"] > 0.5
     for name in ("identity", "warp"):
         assert 0 <= row[name]["ssim"] <= 1 and row[name]["points"] > 0
         assert (out / "videos" / "static_0000000_cam1" / f"{name}.mp4").stat().st_size > 0
@@ -167,9 +173,9 @@ def test_eval_end_to_end_on_an_analytic_clip(tmp_path):
     assert oracle["psnr"] == oracle["psnr_visible"] == "inf" and oracle["ssim"] == pytest.approx(1.0)
     assert oracle["median_px"] < 0.5 and oracle["median_px"] < row["identity"]["median_px"]
     assert doc["summary"]["oracle"]["static"]["psnr"] == "inf" and "∞" in (out / "results.md").read_text()
-    assert set(doc["summary"]) == {"identity", "warp", "track2view", "oracle"}
+    assert set(doc["summary"]) == {"identity", "warp", "warp-inpaint", "track2view", "oracle"}
     assert doc["summary"]["track2view"]["all"]["failed"] == 1
-    assert {"track_source", "poses", "consistency", "fidelity"} <= set(doc["stages"])
+    assert {"track_source", "poses", "consistency", "fidelity", "warp_regions"} <= set(doc["stages"])
     # The tracker's result is cached under a key of the clip's meta.json and the tracker's code.
     assert (tmp_path / "cache" / "static_0000000" / f"source_tracks-{tracks_cache_key(clip)}.npz").is_file()
     table = (out / "results.md").read_text()

@@ -104,3 +104,26 @@ def fidelity_metrics(generated: np.ndarray, truth: np.ndarray, visible: np.ndarr
         "ssim_visible": ssim(generated, truth, visible),
         "visible_share": float(visible.mean()),
     }
+
+
+def warp_regions(frames: np.ndarray, paired, target: CameraTrack) -> dict[str, np.ndarray]:
+    """The target pixels (T, H, W) bool by what the footage can give them, from the warp's geometry
+    on the source's dense depth: ``covered`` (frame t's own warp shows them), ``recoverable`` (frame
+    t does not, a neighbouring source frame does: the temporal fill) and ``unseen`` (no frame does)."""
+    from ..dense_depth import dense_depth
+    from ..warp import warp_video
+
+    depth = dense_depth(frames, paired)
+    _, alone = warp_video(None, paired, target, depth, fill_offsets=())
+    _, holes = warp_video(None, paired, target, depth)
+    return {"covered": ~alone, "recoverable": alone & ~holes, "unseen": holes}
+
+
+def region_psnr(generated: np.ndarray, truth: np.ndarray, regions: dict[str, np.ndarray]) -> dict[str, float]:
+    """``psnr_<region>`` of ``generated`` vs ``truth`` over each region (NaN where a region is empty),
+    and ``<region>_share``."""
+    out = {}
+    for name, mask in regions.items():
+        out[f"psnr_{name}"] = psnr(generated, truth[:len(mask)], mask)
+        out[f"{name}_share"] = float(mask.mean())
+    return out

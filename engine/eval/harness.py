@@ -39,7 +39,7 @@ from ..synth.clip import load_clip
 from . import colmap_poses, track_poses
 from .camera_metrics import camera_errors
 from .consistency import consistency_metrics
-from .fidelity import fidelity_metrics, source_visible_mask
+from .fidelity import fidelity_metrics, region_psnr, source_visible_mask, warp_regions
 from .methods import MethodSpec, generate, resolve_methods, source_tracks
 from .stages import StageMeter
 from .suite import DEFAULT_DATA, EvalCase, suite_cases
@@ -90,8 +90,12 @@ def strip_case_indices(cases: list[EvalCase]) -> list[int]:
 
 
 def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: np.ndarray,
-                    meter: StageMeter, config: EvalConfig, progress: Progress) -> tuple[dict, np.ndarray | None]:
-    """Generate one case with one method and measure it → (metrics dict, generated frames or None)."""
+                    meter: StageMeter, config: EvalConfig, progress: Progress,
+                    regions: dict[str, np.ndarray] | None = None) -> tuple[dict, np.ndarray | None]:
+    """Generate one case with one method and measure it → (metrics dict, generated frames or None).
+
+    ``regions`` (:func:`.fidelity.warp_regions`) adds PSNR over what the footage covers in frame t,
+    what only neighbouring frames show, and what no frame shows."""
     source, target = clip.source, clip.views[case.target]
     if paired is None and method.name not in ("identity", "oracle"):
         return {"status": "failed", "error": "our tracker failed on the source video (see the case's tracker)"}, None
@@ -105,6 +109,8 @@ def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: n
     result: dict = {"status": "ok", "generate_seconds": round(time.perf_counter() - start, 3)}
     with meter.stage("fidelity"):
         result |= fidelity_metrics(frames, target.frames, visible)
+        if regions is not None:
+            result |= region_psnr(frames, target.frames, regions)
     with meter.stage("poses"):
         try:
             poses = POSE_ESTIMATORS[config.pose_estimator](frames, target.camera.K[:len(frames)])
@@ -132,7 +138,8 @@ def _mean(values: list[float]) -> float | None:
 
 
 SUMMARY_METRICS = ("rot_err_deg", "trans_err", "psnr", "ssim", "psnr_visible", "ssim_visible",
-                   "median_px", "within_4px", "lost_share", "generate_seconds")
+                   "psnr_covered", "psnr_recoverable", "psnr_unseen", "median_px", "within_4px", "lost_share",
+                   "generate_seconds")
 
 
 def summarize(case_results: list[dict], methods: list[MethodSpec]) -> dict:
@@ -205,6 +212,10 @@ def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[E
                 paired, tracker = None, {"error": f"{type(exc).__name__}: {exc}"}
             with meter.stage("visible_mask"):
                 visible = source_visible_mask(target.depth, target.camera, clip.source.depth, clip.source.camera)
+            regions = None
+            if paired is not None:
+                with meter.stage("warp_regions"):
+                    regions = warp_regions(clip.source.frames[:paired.num_frames], paired, target.camera)
             row = {"case": case.name, "clip": case.clip.name, "kind": case.kind, "target": case.target,
                    "tracker": tracker, "methods": {}}
             if i in strips:
@@ -215,7 +226,8 @@ def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[E
                     continue
                 case_progress(j / len(specs), method.name)
                 result, frames = evaluate_method(method, clip, case, paired, visible, meter, config,
-                                                 lambda f, m, j=j: case_progress((j + f) / len(specs), m))
+                                                 lambda f, m, j=j: case_progress((j + f) / len(specs), m),
+                                                 regions)
                 row["methods"][method.name] = result
                 if frames is not None:
                     write_mp4(frames, tmp / "videos" / f"{case.clip.name}_cam{case.target}" / f"{method.name}.mp4",

@@ -3,7 +3,10 @@
 Methods (all produce the target view as (T, H, W, 3) uint8 RGB at the target camera's size):
 
 - ``identity``: the source video, unchanged (the floor every method must beat);
-- ``warp``: the geometric-warp render (:func:`..warp.warp_video`) along the paired tracks;
+- ``warp``: the geometric-warp preview as shipped (:func:`..warp.warp_video`: every source pixel
+  through its dense depth, with the temporal fill from neighbouring frames);
+- ``warp-inpaint``: the classical baseline: the same warp frame by frame without the temporal fill,
+  its holes inpainted by OpenCV (Telea);
 - ``camera``: the camera-embedding baseline model (``--camera-model DIR``);
 - ``track2view``: our model (``--model DIR``);
 - ``oracle`` (optional, not in the default list): the ground-truth target video itself — the
@@ -39,8 +42,10 @@ from ..io.tracks import Tracks, load_tracks
 from ..synth.clip import SynthView, camera_dir
 from .fidelity import NO_HIT_DEPTH
 
-METHODS = ("identity", "warp", "camera", "track2view", "oracle")
-DEFAULT_METHODS = ("identity", "warp", "camera", "track2view")
+METHODS = ("identity", "warp", "warp-inpaint", "camera", "track2view", "oracle")
+DEFAULT_METHODS = ("identity", "warp", "warp-inpaint", "camera", "track2view")
+INPAINT_RADIUS = 3
+"""Neighbourhood (pixels) OpenCV's inpainting of the warp's holes looks at."""
 MODEL_METHODS = {"camera": "--camera-model", "track2view": "--model"}
 
 
@@ -152,5 +157,11 @@ def generate(method: MethodSpec, source: SynthView, target: SynthView, paired: T
         return target.frames.copy()
     if method.name == "warp":
         return warp_video(source.frames, paired, target.camera)[0]
+    if method.name == "warp-inpaint":
+        import cv2
+
+        frames, holes = warp_video(source.frames, paired, target.camera, fill_offsets=())
+        return np.stack([cv2.inpaint(f, h.astype(np.uint8), INPAINT_RADIUS, cv2.INPAINT_TELEA)
+                         for f, h in zip(frames, holes, strict=True)])
     return generate_new_view(source.frames, paired, target.camera, method.model, steps=steps or DEFAULT_STEPS,
                              progress=progress, device=device, cache_dir=cache_dir)

@@ -22,6 +22,8 @@ TABLE_COLUMNS = (
     ("ssim", "SSIM ↑", 3, "high"),
     ("psnr_visible", "PSNR vis ↑", 2, "high"),
     ("ssim_visible", "SSIM vis ↑", 3, "high"),
+    ("psnr_recoverable", "PSNR recov ↑", 2, "high"),
+    ("psnr_unseen", "PSNR unseen ↑", 2, "high"),
     ("median_px", "4D median px ↓", 2, "low"),
     ("within_4px", "4D ≤4px ↑", 3, "high"),
     ("generate_seconds", "gen s/clip", 1, "low"),
