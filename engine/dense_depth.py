@@ -142,23 +142,26 @@ def guided_upsample(depth: np.ndarray, image: np.ndarray) -> np.ndarray:
     h, w = depth.shape
     if (h, w) == (H, W):
         return depth.astype(np.float32)
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-    low = cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA).ravel()
-    inv = np.where(depth > 0, 1.0 / np.maximum(depth, MIN_DEPTH), 0.0).astype(np.float32).ravel()
-    known = (depth > 0).astype(np.float32).ravel()
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / np.float32(255)
+    known = depth > 0
+    # Per map pixel: inverse depth (0 where unknown), its brightness, and whether it is known.
+    table = np.stack([np.where(known, 1.0 / np.maximum(depth, MIN_DEPTH), 0.0),
+                      cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA), known], -1).astype(np.float32)
     x = np.clip((np.arange(W, dtype=np.float32) + 0.5) * (w / W) - 0.5, 0, w - 1)
     y = np.clip((np.arange(H, dtype=np.float32) + 0.5) * (h / H) - 0.5, 0, h - 1)
-    x0 = np.minimum(x.astype(np.int64), w - 2) if w > 1 else np.zeros(W, np.int64)
-    y0 = np.minimum(y.astype(np.int64), h - 2) if h > 1 else np.zeros(H, np.int64)
+    x0 = np.minimum(x.astype(np.int64), max(w - 2, 0))
+    y0 = np.minimum(y.astype(np.int64), max(h - 2, 0))
     fx, fy = (x - x0)[None], (y - y0)[:, None]
+    scale = np.float32(-0.5 / UPSAMPLE_RANGE_SIGMA ** 2)
     total = np.zeros((H, W), np.float32)
     weight = np.zeros((H, W), np.float32)
     for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1)):
-        idx = (np.minimum(y0 + dy, h - 1) * w)[:, None] + np.minimum(x0 + dx, w - 1)[None]
+        map_x = np.broadcast_to(np.minimum(x0 + dx, w - 1).astype(np.float32)[None], (H, W))
+        map_y = np.broadcast_to(np.minimum(y0 + dy, h - 1).astype(np.float32)[:, None], (H, W))
+        near = cv2.remap(table, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y), cv2.INTER_NEAREST)
         bilinear = (fx if dx else 1 - fx) * (fy if dy else 1 - fy)
-        similar = np.exp(-np.square(gray - low[idx]) / (2 * UPSAMPLE_RANGE_SIGMA ** 2))
-        wt = (bilinear * similar + 1e-6 * bilinear) * known[idx]
-        total += wt * inv[idx]
+        wt = bilinear * (np.exp(np.square(gray - near[..., 1]) * scale) + np.float32(1e-6)) * near[..., 2]
+        total += wt * near[..., 0]
         weight += wt
     return np.where(weight > 0, weight / np.maximum(total, 1e-12), 0.0).astype(np.float32)
 

@@ -5,11 +5,11 @@ Per target frame t (vectorised numpy/OpenCV, no per-pixel Python):
 1. Unproject: each pixel of source frame t becomes a 3D point through its depth
    (:mod:`.dense_depth`) and the source camera of frame t; project it into the target camera of
    frame t (pixels x, y and depth z).
-2. Mesh: neighbouring source pixels stay connected when they land within :data:`MAX_STRETCH`
-   target pixels of each other; farther apart the surface is cut (a depth edge: what lies behind
-   it is a disocclusion); surfaces seen from behind are culled. A pixel whose connected neighbours land more than :data:`SPLAT_REACH`
-   apart is split into 2 × 2 sub-samples along its local Jacobian, so a stretched surface stays
-   closed.
+2. Mesh: neighbouring source pixels stay joined unless their step in the target is both long
+   (> :data:`MAX_STRETCH` pixels) and much longer than the steps around it (a depth edge: what lies
+   behind it is a disocclusion); surfaces seen from behind are culled. A pixel whose joined
+   neighbours land more than :data:`SPLAT_REACH` apart is split into sub-samples along its local
+   Jacobian, so a stretched or magnified surface stays closed.
 3. Splat: samples are splatted bilinearly with a soft z-buffer (the nearest surface wins, equal
    depths blend: weight × ``exp(-(z / zref - 1) / SOFT_Z)``). A target camera equal to the source
    reproduces the footage pixel for pixel.
@@ -46,15 +46,21 @@ ZREF_MIN_WEIGHT = 0.25
 """Bilinear weight a tap needs to set its pixel's reference (nearest) depth in the soft z-buffer."""
 
 MAX_STRETCH = 3.0
-"""Neighbouring source pixels that land farther apart than this (target pixels) are not connected."""
+"""Neighbouring source pixels that land up to this far apart (target pixels) are always joined."""
+
+EDGE_RATIO = 2.5
+"""Farther apart, they are joined unless the step is this many times the median step around it."""
 
 SPLAT_REACH = 1.5
 """Spacing (target pixels) up to which bilinear splats of neighbouring samples leave no gap."""
 
+MAX_SUBSAMPLES = 6
+"""Most sub-samples per side of a stretched pixel (a surface magnified up to 9× stays closed)."""
+
 MIN_DEPTH = 1e-3
 """Nearest target depth (metres) a point may have to be drawn."""
 
-FILL_OFFSETS = (2, -2, 5, -5, 12, -12)
+FILL_OFFSETS = (3, -3, 12, -12)
 """Source frames (relative to the target frame) that fill what the frame itself does not show."""
 
 SPLAT_CHUNK = 1 << 18
@@ -124,16 +130,27 @@ def project_pixels(depth: np.ndarray, K_src: np.ndarray, w2c_src: np.ndarray, K_
     return np.stack([hom[0] / safe, hom[1] / safe, cam_z])
 
 
+def _linked(step: np.ndarray) -> np.ndarray:
+    """Which neighbouring source pixels stay joined, from the target-space length of their step (H', W').
+
+    A step is cut where it is longer than :data:`MAX_STRETCH` pixels *and* :data:`EDGE_RATIO` times the
+    median step around it: a depth edge stretches far more than its surroundings, while a surface
+    the target camera magnifies stretches evenly and stays whole.
+    """
+    around = cv2.medianBlur(np.ascontiguousarray(np.minimum(step, 1e6), dtype=np.float32), 5)
+    return (step <= MAX_STRETCH) | (step <= EDGE_RATIO * around)
+
+
 def _jacobian(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel derivatives (3, H, W) of the landing map ``pos`` (x, y, z) along source x and y.
 
-    Central differences over connected neighbours (landing within :data:`MAX_STRETCH` pixels), one-sided
-    where only one neighbour is connected, zero where none is (the pixel sits alone at a cut).
+    Central differences over joined neighbours (:func:`_linked`), one-sided where only one neighbour
+    is joined, zero where none is (the pixel sits alone at a cut).
     """
     derivs = []
     for axis in (2, 1):
         fwd = np.diff(pos, axis=axis)
-        linked = np.hypot(fwd[0], fwd[1]) <= MAX_STRETCH
+        linked = _linked(np.hypot(fwd[0], fwd[1]))
         fwd = np.where(linked, fwd, 0.0)
         pad = [(0, 0), (0, 0), (0, 0)]
         pad[axis] = (0, 1)
@@ -149,21 +166,29 @@ def _samples(pos: np.ndarray, valid: np.ndarray, target_size: tuple[int, int]
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Splat samples of the landing map ``pos`` (3, H, W) over ``valid`` (H, W) source pixels.
 
-    Returns target positions/depths (3, M) and source positions (2, M) (pixels, possibly between
-    pixel centres for the sub-samples of stretched pixels), and the indices of the samples that are
-    whole pixels (M,) bool, for colour lookup without interpolation.
+    A pixel whose joined neighbours land s > :data:`SPLAT_REACH` pixels away is split into f × f
+    sub-samples along its Jacobian, f = ceil(s / SPLAT_REACH) up to :data:`MAX_SUBSAMPLES`.
+    Returns target positions/depths (3, M) and source positions (2, M) (pixels, between pixel
+    centres for sub-samples), and which samples are whole pixels (M,) bool, for colour lookup
+    without interpolation.
     """
     jx, jy = _jacobian(pos)
     stretch = np.maximum(np.hypot(jx[0], jx[1]), np.hypot(jy[0], jy[1]))
     # A surface seen from behind flips the image's orientation: cull it (a negative Jacobian determinant).
     valid = valid & (jx[0] * jy[1] - jx[1] * jy[0] >= 0)
-    ys, xs = np.nonzero(valid & (stretch <= SPLAT_REACH))
-    whole = np.concatenate([pos[:, ys, xs], np.stack([xs, ys]).astype(np.float32)])
-    ys, xs = np.nonzero(valid & (stretch > SPLAT_REACH))
+    ys, xs = np.nonzero(valid)
+    factor = np.clip(np.ceil(stretch[ys, xs] / SPLAT_REACH), 1, MAX_SUBSAMPLES).astype(np.int64)
+    one = factor == 1
+    whole = np.concatenate([pos[:, ys[one], xs[one]], np.stack([xs[one], ys[one]]).astype(np.float32)])
     parts = [whole]
-    for du, dv in ((-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25)):
-        sub = pos[:, ys, xs] + du * jx[:, ys, xs] + dv * jy[:, ys, xs]
-        parts.append(np.concatenate([sub, np.stack([xs + du, ys + dv]).astype(np.float32)]))
+    for f in np.unique(factor[~one]):
+        ys_f, xs_f = ys[factor == f], xs[factor == f]
+        at, dx, dy = pos[:, ys_f, xs_f], jx[:, ys_f, xs_f], jy[:, ys_f, xs_f]
+        src = np.stack([xs_f, ys_f]).astype(np.float32)
+        offsets = (np.arange(f, dtype=np.float32) + 0.5) / f - 0.5
+        for dv in offsets:
+            for du in offsets:
+                parts.append(np.concatenate([at + du * dx + dv * dy, src + np.array([[du], [dv]], np.float32)]))
     samples = np.concatenate(parts, 1)
     W, H = target_size
     x, y, z = samples[:3]
@@ -234,9 +259,19 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
     if depth.num_frames != T or target.num_frames < T:
         raise UserError(f"the warp got {T} frames of tracks, {depth.num_frames} of depth and "
                         f"{target.num_frames} of target camera")
+    reach = max(map(abs, fill_offsets), default=0)
+    upsampled: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # the window's depth maps at full size, float16
+
+    def source(s: int) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        image = None if frames is None else frames[s]
+        if s not in upsampled:
+            upsampled[s] = tuple(m.astype(np.float16) for m in depth.frame(s, image))
+        return image, *(m.astype(np.float32) for m in upsampled[s])
+
     for t in range(T):
-        image = None if frames is None else frames[t]
-        z, _ = depth.frame(t, image)
+        for old in [s for s in upsampled if s < t - reach]:
+            del upsampled[old]
+        image, z, _ = source(t)
         sums = splat_view(image, z, tracks.K[t], tracks.w2c[t], target.K[t],
                           target.w2c[t], target.size)
         hole = sums[..., -1] < MIN_SPLAT_WEIGHT
@@ -245,8 +280,7 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
                 break
             if not 0 <= s < T:
                 continue
-            image = None if frames is None else frames[s]
-            z, moving = depth.frame(s, image)
+            image, z, moving = source(s)
             fill = splat_view(image, z, tracks.K[s], tracks.w2c[s],
                               target.K[t], target.w2c[t], target.size, keep=moving < DYNAMIC_SHARE, wanted=hole)
             sums[hole] = fill[hole]
