@@ -359,9 +359,9 @@ def depth_path(tracks_path: str | os.PathLike) -> Path:
 
 
 def save_dense_depth(depth: DenseDepth, path: str | os.PathLike) -> Path:
-    """Write ``depth`` atomically (float16 maps) to ``path``."""
+    """Write ``depth`` atomically (depth float32, dynamic share float16) to ``path``."""
     with atomic_file(path, ".npz") as tmp:
-        np.savez_compressed(tmp, format=np.int32(DEPTH_FORMAT), depth=depth.depth.astype(np.float16),
+        np.savez_compressed(tmp, format=np.int32(DEPTH_FORMAT), depth=depth.depth.astype(np.float32),
                             dynamic=depth.dynamic.astype(np.float16), size=np.int32(depth.size),
                             frame_start=np.int32(depth.frame_start), digests=depth.digests.astype("U16"))
     return Path(path)

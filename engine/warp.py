@@ -220,16 +220,18 @@ def splat_view(image: np.ndarray | None, depth: np.ndarray, K_src: np.ndarray, w
     ``keep`` (H, W) bool: the source pixels that take part (default all with a depth); ``wanted``
     (Ht, Wt) bool: only target pixels near these are needed (the sums elsewhere are incomplete).
     """
-    pos = project_pixels(depth, K_src, w2c_src, K_tgt, w2c_tgt)
-    valid = (depth > MIN_DEPTH) & np.isfinite(pos).all(0)
+    known = np.isfinite(depth) & (depth > MIN_DEPTH)
+    pos = project_pixels(np.where(known, depth, 1.0), K_src, w2c_src, K_tgt, w2c_tgt)
+    valid = known & np.isfinite(pos).all(0)
     if keep is not None:
         valid &= keep
     if wanted is not None:
         Wt, Ht = target_size
         near = cv2.dilate(wanted.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
-        xi = np.clip(np.round(pos[0]), 0, Wt - 1).astype(np.int64)
-        yi = np.clip(np.round(pos[1]), 0, Ht - 1).astype(np.int64)
-        valid &= near[yi, xi]
+        ys, xs = np.nonzero(valid)
+        xi = np.clip(np.round(pos[0, ys, xs]), 0, Wt - 1).astype(np.int64)
+        yi = np.clip(np.round(pos[1, ys, xs]), 0, Ht - 1).astype(np.int64)
+        valid[ys, xs] = near[yi, xi]
     # Only the rows and columns with pixels to draw (the fill's are few), and one pixel around them.
     rows, cols = np.flatnonzero(valid.any(1)), np.flatnonzero(valid.any(0))
     if len(rows) == 0:
@@ -260,13 +262,15 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
         raise UserError(f"the warp got {T} frames of tracks, {depth.num_frames} of depth and "
                         f"{target.num_frames} of target camera")
     reach = max(map(abs, fill_offsets), default=0)
-    upsampled: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # the window's depth maps at full size, float16
+    upsampled: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # the window's maps at full size
 
     def source(s: int) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
         image = None if frames is None else frames[s]
         if s not in upsampled:
-            upsampled[s] = tuple(m.astype(np.float16) for m in depth.frame(s, image))
-        return image, *(m.astype(np.float32) for m in upsampled[s])
+            z, moving = depth.frame(s, image)
+            upsampled[s] = z, moving.astype(np.float16)
+        z, moving = upsampled[s]
+        return image, z, moving.astype(np.float32)
 
     for t in range(T):
         for old in [s for s in upsampled if s < t - reach]:

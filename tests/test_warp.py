@@ -137,3 +137,18 @@ def test_depth_edges_follow_the_image_when_upsampled():
     assert ((ramp > 2.01) & (ramp < 7.99)).any()                # bilinear spreads the edge over a ramp
     unknown = guided_upsample(np.zeros((10, 20), np.float32), image)
     assert (unknown == 0).all()
+
+
+def test_far_and_infinite_depths_do_not_break_the_warp():
+    cam = source_camera((160, 100), 4)
+    frames, depth = render(cam)
+    far = depth.copy()
+    far[:, :20] = 1e10                                           # a sky: no surface, rendered at 1e10 m
+    far[:, -5:] = np.inf
+    target = orbit_camera(cam, 10.0)
+    tracks = make_tracks(cam, 500)
+    out, holes = warp_video(frames, tracks, target, true_depth(far, cam.size))
+    _, plain = warp_video(frames, tracks, target, true_depth(depth, cam.size))
+    assert out.shape == frames.shape and np.isfinite(out.astype(float)).all()
+    # Only what the unknown columns held goes missing (the 1e10 sky lands where a far point does).
+    assert holes.mean() - plain.mean() < 5 / 160
