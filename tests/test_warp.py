@@ -150,5 +150,5 @@ def test_far_and_infinite_depths_do_not_break_the_warp():
     out, holes = warp_video(frames, tracks, target, true_depth(far, cam.size))
     _, plain = warp_video(frames, tracks, target, true_depth(depth, cam.size))
     assert out.shape == frames.shape and np.isfinite(out.astype(float)).all()
-    # Only what the unknown columns held goes missing (the 1e10 sky lands where a far point does).
-    assert holes.mean() - plain.mean() < 5 / 160
+    # What the unknown columns held goes missing, and the sky (1e10 m) moves off the 5 m backdrop's place.
+    assert holes.mean() - plain.mean() < 0.1
