@@ -57,11 +57,14 @@ STEREO_OFFSET = 8
 STEREO_MAX_ERROR = 1.0
 """Largest forward-backward flow and epipolar error (working pixels) of a stereo depth sample."""
 
-MIN_PARALLAX = 1.0
+MIN_PARALLAX = 2.0
 """Smallest parallax (working pixels) for a stereo depth sample."""
 
-FULL_PARALLAX = 4.0
+FULL_PARALLAX = 8.0
 """Parallax (working pixels) from which a stereo sample counts fully against the tracks."""
+
+STEREO_MAX_RATIO = 1.5
+"""A stereo sample more than this factor off the depth spread from the tracks is taken for an outlier."""
 
 STEREO_WEIGHT = 0.25
 """Weight of one stereo pixel against one track in the spread (there are far more of them)."""
@@ -325,7 +328,10 @@ def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | N
                 r = t + STEREO_OFFSET if t + STEREO_OFFSET < T else max(0, t - STEREO_OFFSET)
                 r = r if r != t else T - 1 - t
                 xs, ys, inv_s, weight = stereo_samples(grays[t], grays[r], K[t], tracks.w2c[t], K[r], tracks.w2c[r])
-                still = moving[t][ys.astype(np.int64), xs.astype(np.int64)] < 0.5
+                at = ys.astype(np.int64), xs.astype(np.int64)
+                # Static pixels whose stereo depth refines the tracks' rather than contradicting it.
+                agree = np.abs(np.log(np.maximum(inv_s, 1e-12) / np.maximum(inv[at], 1e-12)))
+                still = (moving[t][at] < 0.5) & (agree <= np.log(STEREO_MAX_RATIO))
                 shares["stereo"] += still.sum() / (h * w * T)
                 if still.any():
                     inv = spread_tracks(np.concatenate([x, xs[still]]), np.concatenate([y, ys[still]]),
