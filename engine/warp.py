@@ -90,20 +90,19 @@ def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tupl
     soft z-buffer weights: each tap's bilinear weight times ``exp(-max(z / zref - 1, 0) / SOFT_Z)``,
     ``zref`` the nearest ``depth`` among the taps on that pixel with a bilinear weight ≥
     :data:`ZREF_MIN_WEIGHT`. The grid is padded by one pixel on each side, so every tap is in bounds.
-    Points go in chunks of :data:`SPLAT_CHUNK` (two passes: nearest depths, then sums), so memory
-    stays bounded for any image size.
+    Points go in chunks of :data:`SPLAT_CHUNK` (two passes: nearest depths, then sums), so the
+    temporaries stay bounded for any image size (the taps, 48 bytes a point, are kept between passes).
     """
     W, H = size
     n = (W + 2) * (H + 2)
-    chunks = [slice(i, i + SPLAT_CHUNK) for i in range(0, len(x), SPLAT_CHUNK)]
+    taps = [(part, *_taps(x[part], y[part], W)) for part in
+            (slice(i, i + SPLAT_CHUNK) for i in range(0, len(x), SPLAT_CHUNK))]
     zref = np.full(n, np.inf, np.float32)
-    for part in chunks:
-        idx, bilinear = _taps(x[part], y[part], W)
+    for part, idx, bilinear in taps:
         strong = bilinear >= ZREF_MIN_WEIGHT
         np.minimum.at(zref, idx[strong], np.tile(depth[part].astype(np.float32), 4)[strong])
     sums = np.zeros((len(values), n), np.float64)
-    for part in chunks:
-        idx, bilinear = _taps(x[part], y[part], W)
+    for part, idx, bilinear in taps:
         z = np.tile(depth[part].astype(np.float32), 4)
         nearest = zref[idx]
         ratio = z / np.where(np.isfinite(nearest), nearest, z)
@@ -169,22 +168,25 @@ def _samples(pos: np.ndarray, valid: np.ndarray, target_size: tuple[int, int]
     A pixel whose joined neighbours land s > :data:`SPLAT_REACH` pixels away is split into f × f
     sub-samples along its Jacobian, f = ceil(s / SPLAT_REACH) up to :data:`MAX_SUBSAMPLES`.
     Returns target positions/depths (3, M) and source positions (2, M) (pixels, between pixel
-    centres for sub-samples), and which samples are whole pixels (M,) bool, for colour lookup
-    without interpolation.
+    centres for sub-samples), and how many of the samples, first, are whole pixels (for colour
+    lookup without interpolation).
     """
     jx, jy = _jacobian(pos)
     stretch = np.maximum(np.hypot(jx[0], jx[1]), np.hypot(jy[0], jy[1]))
     # A surface seen from behind flips the image's orientation: cull it (a negative Jacobian determinant).
     valid = valid & (jx[0] * jy[1] - jx[1] * jy[0] >= 0)
-    ys, xs = np.nonzero(valid)
-    factor = np.clip(np.ceil(stretch[ys, xs] / SPLAT_REACH), 1, MAX_SUBSAMPLES).astype(np.int64)
+    H, W = valid.shape
+    flat = np.flatnonzero(valid)
+    ys, xs = np.divmod(flat, W)
+    factor = np.clip(np.ceil(stretch.ravel()[flat] / SPLAT_REACH), 1, MAX_SUBSAMPLES).astype(np.int64)
     one = factor == 1
-    whole = np.concatenate([pos[:, ys[one], xs[one]], np.stack([xs[one], ys[one]]).astype(np.float32)])
+    pos, jx, jy = pos.reshape(3, -1), jx.reshape(3, -1), jy.reshape(3, -1)
+    whole = np.concatenate([np.take(pos, flat[one], axis=1), np.stack([xs[one], ys[one]]).astype(np.float32)])
     parts = [whole]
     for f in np.unique(factor[~one]):
-        ys_f, xs_f = ys[factor == f], xs[factor == f]
-        at, dx, dy = pos[:, ys_f, xs_f], jx[:, ys_f, xs_f], jy[:, ys_f, xs_f]
-        src = np.stack([xs_f, ys_f]).astype(np.float32)
+        pick = flat[factor == f]
+        at, dx, dy = np.take(pos, pick, axis=1), np.take(jx, pick, axis=1), np.take(jy, pick, axis=1)
+        src = np.stack([pick % W, pick // W]).astype(np.float32)
         offsets = (np.arange(f, dtype=np.float32) + 0.5) / f - 0.5
         for dv in offsets:
             for du in offsets:
@@ -193,21 +195,21 @@ def _samples(pos: np.ndarray, valid: np.ndarray, target_size: tuple[int, int]
     W, H = target_size
     x, y, z = samples[:3]
     inside = (x > -1) & (x < W) & (y > -1) & (y < H) & (z > MIN_DEPTH)
-    is_whole = np.zeros(samples.shape[1], bool)
-    is_whole[:whole.shape[1]] = True
-    return samples[:3, inside], samples[3:, inside], is_whole[inside]
+    samples = samples[:, inside]
+    return samples[:3], samples[3:], int(inside[:whole.shape[1]].sum())
 
 
-def _colours(image: np.ndarray | None, src: np.ndarray, whole: np.ndarray) -> np.ndarray:
-    """(3, M) float32 colours of ``image`` at source positions ``src`` (2, M); (0, M) without an image."""
+def _colours(image: np.ndarray | None, src: np.ndarray, whole: int) -> np.ndarray:
+    """(3, M) float32 colours of ``image`` at source positions ``src`` (2, M), the first ``whole`` of
+    them at pixel centres; (0, M) without an image."""
     if image is None:
         return np.zeros((0, src.shape[1]), np.float32)
     out = np.empty((3, src.shape[1]), np.float32)
-    xi, yi = src[0, whole].astype(np.int64), src[1, whole].astype(np.int64)
-    out[:, whole] = image[yi, xi].T
-    part = ~whole
-    if part.any():
-        out[:, part] = sample_bilinear(image, src[0, part], src[1, part]).T
+    flat = image.reshape(-1, 3)
+    at = src[1, :whole].astype(np.int64) * image.shape[1] + src[0, :whole].astype(np.int64)
+    out[:, :whole] = flat[at].T
+    if whole < src.shape[1]:
+        out[:, whole:] = sample_bilinear(image, src[0, whole:], src[1, whole:]).T
     return out
 
 
