@@ -142,7 +142,7 @@ class TRACK2VIEW_OT_render_view(_RenderNewView, bpy.types.Operator):
 
 
 class TRACK2VIEW_OT_preview_view(_RenderNewView, bpy.types.Operator):
-    """Warp the footage along the tracks into the target camera (fast preview, no model) into the sequencer"""
+    """Move every pixel of the footage through its dense depth into the target camera (fast preview, no model) into the sequencer"""
 
     bl_idname = "track2view.preview_view"
     bl_label = "Preview New View"
