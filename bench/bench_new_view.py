@@ -33,6 +33,7 @@ import numpy as np
 
 from track2view.engine.camera_moves import track_pivot
 from track2view.engine.dense_depth import dense_depth
+from track2view.engine.eval.fidelity import interior_holes, psnr
 from track2view.engine.geometry.camera import CameraTrack
 from track2view.engine.io.tracks import load_tracks
 from track2view.engine.io.video import read_frames, write_mp4
@@ -42,22 +43,6 @@ CACHE = Path("cache/bench_new_view")
 SHIFT = 8
 ORBIT_DEG = 5.0
 IDENTITY_FRAMES = 25
-
-
-def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
-    diff = (a.astype(np.float64) - b.astype(np.float64)) ** 2
-    mse = diff[mask].mean() if mask is not None else diff.mean()
-    return float(10 * np.log10(255.0 ** 2 / max(mse, 1e-10)))
-
-
-def interior_holes(holes: np.ndarray) -> float:
-    """Share of the frames' pixels in holes that do not touch the frame border."""
-    total = 0
-    for hole in holes:
-        count, labels = cv2.connectedComponents(hole.astype(np.uint8), connectivity=4)
-        border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-        total += int((hole & ~np.isin(labels, border)).sum())
-    return total / holes.size
 
 
 def track_agreement(depth, tracks) -> float:
@@ -128,7 +113,7 @@ def main() -> None:
 
         n = min(IDENTITY_FRAMES, tracks.num_frames)
         ident_tracks = tracks.subset(frames=slice(0, n))
-        ident_depth = type(depth)(depth.depth[:n], depth.dynamic[:n], depth.size)
+        ident_depth = depth.subset(slice(0, n))
         start = time.perf_counter()
         out, holes = warp_video(frames[:n], ident_tracks, source, depth=ident_depth)
         warp_s = (time.perf_counter() - start) / n
@@ -138,18 +123,17 @@ def main() -> None:
         start = time.perf_counter()
         _, holes = warp_video(frames, tracks, turned, depth=depth)
         orbit_s = (time.perf_counter() - start) / tracks.num_frames
-        tears, orbit_holes = interior_holes(holes), holes.mean()
+        tears, orbit_holes = interior_holes(holes).mean(), holes.mean()
 
         shift = "" if name not in static else None
         if shift is None:
             T = tracks.num_frames - SHIFT
             later = CameraTrack(K=tracks.K[SHIFT:], w2c=tracks.w2c[SHIFT:], size=tracks.size, fps=tracks.fps)
             shift_tracks = tracks.subset(frames=slice(0, T))
-            shift_depth = type(depth)(depth.depth[:T], depth.dynamic[:T], depth.size)
+            shift_depth = depth.subset(slice(0, T))
             out, holes = warp_video(frames[:T], shift_tracks, later, depth=shift_depth)
             truth = frames[SHIFT:]
-            seen = np.repeat(~holes[..., None], 3, -1)
-            shift = (f"{psnr(out, truth, seen):10.2f} {psnr(frames[:T], truth, seen):6.2f} "
+            shift = (f"{psnr(out, truth, ~holes):10.2f} {psnr(frames[:T], truth, ~holes):6.2f} "
                      f"{holes.mean():6.1%}")
         print(f"{name:10s} {tracks.num_frames:6d} {depth_s:7.1f} {agree:6.1%} {warp_s:6.3f} {orbit_s:9.3f} | {id_psnr:7.2f} {id_holes:8.2%} | "
               f"{tears:11.2%} {orbit_holes:11.2%} | {shift}", flush=True)

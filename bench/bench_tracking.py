@@ -76,7 +76,8 @@ def score(rgb: Path, name: str, kind: str, gt_xyz: np.ndarray, gt_vis: np.ndarra
     queries, seen = query_points(gt_uv, gt_vis)
     start = time.perf_counter()
     focal_px = float(gt_K[0, 0, 0]) if KNOWN_FOCAL else None
-    tracks, report, _ = track_footage(rgb, TrackOptions(max_points=max_points, queries=queries, focal_px=focal_px))
+    tracks, report, _ = track_footage(rgb, TrackOptions(max_points=max_points, queries=queries, focal_px=focal_px,
+                                                                dense_depth=False))
     seconds = time.perf_counter() - start
     pred, pred_vis = predictions(tracks, np.asarray(report["query_index"]), gt_vis.shape[1], seen)
     focal = (gt_K[0, 0, 0], gt_K[0, 1, 1])

@@ -18,6 +18,7 @@ warning before a render.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -149,22 +150,43 @@ def poor_coverage_warning(coverage: np.ndarray | list[float], frame_start: int =
             "model must invent most of the image there (see Coverage Preview)")
 
 
+def coverage_of_file(tracks_path: str | os.PathLike, target: CameraTrack, first: int = 0,
+                     footage: str | os.PathLike | None = None, threshold: float = POOR_COVERAGE) -> CoverageReport:
+    """:func:`compute_coverage` of the tracks file ``tracks_path`` from tracks frame ``first`` (camera frame 0).
+
+    The depth is the cache beside the tracks; without one it is spread from the tracks, along the
+    edges of ``footage``'s frames (streamed) when it is given. Raises :class:`UserError` naming a
+    missing or unreadable file.
+    """
+    from .io.tracks import load_tracks
+
+    tracks = load_tracks(tracks_path).subset(frames=slice(first, first + target.num_frames))
+    depth = cached_dense_depth(tracks_path, tracks)
+    if depth is None:
+        frames = None
+        if footage is not None:
+            from .render import load_footage_and_tracks
+
+            start = tracks.frame_start
+            video, tracks = load_footage_and_tracks(str(footage), str(tracks_path),
+                                                    (start, start + tracks.num_frames), stream=True)
+            frames = video.frames
+        depth = dense_depth(frames, tracks)
+    return compute_coverage(tracks, target, depth, threshold=threshold)
+
+
 def coverage_job(params: dict, progress: Callable[[float, str], None]) -> dict:
     """Worker job (``track2view.engine.coverage:coverage_job``): the coverage report of a target camera.
 
     ``params``: ``tracks`` (file), ``camera`` (CAM.json), ``first`` (tracks frame of camera frame 0),
-    optional ``frame_start`` (number of the first frame in the report), ``threshold``. Returns
-    :meth:`CoverageReport.to_json`.
+    optional ``footage`` (see :func:`coverage_of_file`), ``frame_start`` (number of the first frame
+    in the report), ``threshold``. Returns :meth:`CoverageReport.to_json`.
     """
     from .geometry.camera import load_camera_json
-    from .io.tracks import load_tracks
 
-    target = load_camera_json(params["camera"])
-    first = int(params.get("first", 0))
-    tracks = load_tracks(params["tracks"]).subset(frames=slice(first, first + target.num_frames))
     progress(0.1, "measuring coverage")
-    report = compute_coverage(tracks, target, cached_dense_depth(params["tracks"], tracks),
-                              threshold=float(params.get("threshold", POOR_COVERAGE)))
+    report = coverage_of_file(params["tracks"], load_camera_json(params["camera"]), int(params.get("first", 0)),
+                              params.get("footage") or None, float(params.get("threshold", POOR_COVERAGE)))
     progress(1.0, "done")
     return report.to_json(int(params.get("frame_start", 0)))
 

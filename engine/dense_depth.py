@@ -9,11 +9,17 @@ a light background instead of a ramp between the tracks. Where no track of simil
 near, a pull-push fill of all tracks (normalised convolution over an image pyramid) takes over, so
 every pixel gets a depth. Interpolation runs on inverse depth (linear in the image for planes).
 
+Where the camera moves, static pixels also get two-view stereo against the frame
+:data:`STEREO_OFFSET` frames away (:func:`stereo_samples`: optical flow triangulated with the tracks'
+cameras); the trustworthy samples that agree with the tracks join them in the same spread. The
+user's depth maps (``--depth``) win wherever they are valid.
+
 The maps are computed at a reduced working resolution (longest side :data:`WORK_MAX_SIDE`) and
-upsampled bilinearly to the footage's size (:func:`full_resolution`). Static and moving points are
-treated alike (a moving track's position is its position at frame t); ``dynamic`` is the same spread
-of the tracks' ``dynamic`` flag (0..1), which the warp uses to keep moving things out of the
-temporal fill.
+upsampled to the footage's size along its edges (:func:`guided_upsample`; bilinearly without the
+footage, :func:`full_resolution`). Static and moving points are treated alike (a moving track's
+position is its position at frame t); ``dynamic`` is the same spread of the tracks' ``dynamic`` flag
+(0..1), which the warp uses to keep moving things out of the temporal fill. :func:`dense_depth_for`
+reads the cache that ``t2v track`` writes beside the tracks (:func:`depth_path`).
 
 Units: depth is camera-space z in the tracks' world units (metres), OpenCV axes; pixels as in the
 tracks file ((0, 0) the centre of the top-left pixel).
@@ -31,7 +37,7 @@ import cv2
 import numpy as np
 
 from .errors import UserError
-from .geometry.sampling import sample_bilinear
+from .geometry.sampling import bilinear_taps, sample_bilinear
 from .io.atomic import atomic_file
 from .io.npz import read_npz
 from .io.tracks import Tracks
@@ -170,15 +176,13 @@ def guided_upsample(depth: np.ndarray, image: np.ndarray) -> np.ndarray:
 
 
 def _splat(x: np.ndarray, y: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Bilinear splat of points (x, y) carrying ``values`` (C, N) onto a grid ``shape`` = (h, w); (C, h, w)."""
+    """Bilinear splat of points (x, y), clamped into the grid, carrying ``values`` (C, N) onto a grid
+    ``shape`` = (h, w); (C, h, w)."""
     h, w = shape
-    x = np.clip(x, 0, w - 1.001)
-    y = np.clip(y, 0, h - 1.001)
-    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
-    fx, fy = x - x0, y - y0
-    idx = np.concatenate([y0 * w + x0, y0 * w + x0 + 1, (y0 + 1) * w + x0, (y0 + 1) * w + x0 + 1])
-    wts = np.concatenate([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy])
-    return np.stack([np.bincount(idx, wts * np.tile(v, 4), h * w) for v in values]).reshape(-1, h, w)
+    idx, wts = bilinear_taps(np.clip(x, 0, w - 1), np.clip(y, 0, h - 1), w)
+    n = (w + 2) * (h + 2)
+    sums = np.stack([np.bincount(idx, wts * np.tile(v, 4), n) for v in values])
+    return sums.reshape(-1, h + 2, w + 2)[:, 1:-1, 1:-1]
 
 
 def pull_push(sums: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -290,15 +294,25 @@ def stereo_samples(gray: np.ndarray, other: np.ndarray, K: np.ndarray, w2c: np.n
     return u.ravel()[ok], v.ravel()[ok], inv[ok], weight[ok]
 
 
+def stereo_partner(t: int, count: int) -> int:
+    """The frame that frame ``t`` of ``count`` (≥ 2) is matched against for stereo: :data:`STEREO_OFFSET`
+    frames later, else as many earlier, else the farther end of a clip too short for either."""
+    for r in (t + STEREO_OFFSET, t - STEREO_OFFSET):
+        if 0 <= r < count:
+            return r
+    return 0 if t >= count - 1 - t else count - 1
+
+
 def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | None = None,
                 progress: Callable[[int, int], None] | None = None) -> DenseDepth:
     """Depth maps of every frame of ``frames`` (T, h, w, 3) uint8 from its ``tracks`` (T frames).
 
     ``frames`` may be any resolution of the footage (the tracks' ``size`` is the footage's); they
-    guide the spread (None: no footage at hand, the spread ignores image edges). ``given`` (T, h', w') camera z from the user
-    (``--depth``) wins where it is finite and positive. A frame without a visible track gets depth 0 (unknown: the warp leaves it
-    a hole). ``progress(i, T)`` is called after each frame. Raises :class:`UserError` when the
-    frames and tracks disagree.
+    guide the spread and give the stereo (None: no footage at hand, the spread ignores image edges).
+    ``given`` (T, h', w') camera z from the user (``--depth``) wins where it is finite and positive.
+    A frame without a visible track gets depth 0 (unknown: the warp leaves it a hole).
+    ``progress(i, T)`` is called after each frame. Raises :class:`UserError` when the frames and
+    tracks disagree.
     """
     T = tracks.num_frames if frames is None else len(frames)
     W, H = tracks.size
@@ -325,8 +339,7 @@ def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | N
             y = (tracks.uv[t, use, 1] + 0.5) * sy - 0.5
             inv, moving[t] = spread_tracks(x, y, np.stack([1.0 / z[use], dynamic[use]]), gray)
             if grays is not None and T > 1:
-                r = t + STEREO_OFFSET if t + STEREO_OFFSET < T else max(0, t - STEREO_OFFSET)
-                r = r if r != t else T - 1 - t
+                r = stereo_partner(t, T)
                 xs, ys, inv_s, weight = stereo_samples(grays[t], grays[r], K[t], tracks.w2c[t], K[r], tracks.w2c[r])
                 at = ys.astype(np.int64), xs.astype(np.int64)
                 # Static pixels whose stereo depth refines the tracks' rather than contradicting it.
@@ -398,4 +411,5 @@ def dense_depth_for(tracks_path: str | os.PathLike, frames: np.ndarray | None, t
                     progress: Callable[[int, int], None] | None = None) -> DenseDepth:
     """The dense depth of ``tracks`` from its cache beside ``tracks_path``, else computed from ``frames``
     (see :func:`dense_depth`; None when the footage is not at hand)."""
-    return cached_dense_depth(tracks_path, tracks) or dense_depth(frames, tracks, progress=progress)
+    cached = cached_dense_depth(tracks_path, tracks)
+    return dense_depth(frames, tracks, progress=progress) if cached is None else cached

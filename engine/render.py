@@ -34,7 +34,7 @@ from .geometry.camera import CameraTrack, load_camera_json, save_camera_json
 from .io.atomic import atomic_dir, check_writable_target
 from .io.tracks import load_tracks
 from .pairing import pair_tracks
-from .warp import FILL_OFFSETS, iter_warp, warp_video
+from .warp import FRAME_REACH, iter_warp, warp_video
 
 Progress = Callable[[float, str], None]
 
@@ -78,7 +78,7 @@ def load_footage_and_tracks(footage: str, tracks_path: str, frames: tuple[int, i
     if start < 0 or (stop is not None and stop <= start):
         raise UserError(f"frame range {start}:{'' if stop is None else stop} is empty or negative")
     if stream:
-        video = open_frames(footage, slice(start, stop), reach=2 * max(map(abs, FILL_OFFSETS)) + 1)
+        video = open_frames(footage, slice(start, stop), reach=FRAME_REACH)
     else:
         video = require_whole_range(read_frames(footage, frames=slice(start, stop)), slice(start, stop))
     if tuple(video.size) != tracks.size:

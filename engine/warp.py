@@ -33,7 +33,7 @@ import numpy as np
 from .dense_depth import DenseDepth, dense_depth
 from .errors import UserError
 from .geometry.camera import CameraTrack
-from .geometry.sampling import sample_bilinear
+from .geometry.sampling import bilinear_taps, sample_bilinear
 from .io.tracks import Tracks
 
 SOFT_Z = 0.03
@@ -63,23 +63,14 @@ MIN_DEPTH = 1e-3
 FILL_OFFSETS = (3, -3, 12, -12)
 """Source frames (relative to the target frame) that fill what the frame itself does not show."""
 
+FRAME_REACH = 2 * max(abs(k) for k in FILL_OFFSETS)
+"""How far behind the newest source frame it has read the warp may still ask for one (t + 12, then t - 12)."""
+
 SPLAT_CHUNK = 1 << 18
 """Points splatted at a time (a chunk's temporaries take about 100 bytes a point)."""
 
 DYNAMIC_SHARE = 0.5
 """Source pixels with at least this share of moving tracks around them are not used for the fill."""
-
-
-def _taps(x: np.ndarray, y: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The 4 bilinear taps of points (x, y) (N,) on a grid ``width`` + 2 wide padded by one pixel:
-    flat indices (4N,) and weights (4N,), tap-major."""
-    xf, yf = np.floor(x), np.floor(y)
-    fx = (x - xf).astype(np.float32)
-    fy = (y - yf).astype(np.float32)
-    base = (yf.astype(np.int64) + 1) * (width + 2) + xf.astype(np.int64) + 1
-    gx, gy = 1 - fx, 1 - fy
-    return (np.concatenate([base, base + 1, base + width + 2, base + width + 3]),
-            np.concatenate([gx * gy, fx * gy, gx * fy, fx * fy]))
 
 
 def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tuple[int, int],
@@ -95,7 +86,7 @@ def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tupl
     """
     W, H = size
     n = (W + 2) * (H + 2)
-    taps = [(part, *_taps(x[part], y[part], W)) for part in
+    taps = [(part, *bilinear_taps(x[part], y[part], W)) for part in
             (slice(i, i + SPLAT_CHUNK) for i in range(0, len(x), SPLAT_CHUNK))]
     zref = np.full(n, np.inf, np.float32)
     for part, idx, bilinear in taps:

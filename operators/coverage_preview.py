@@ -79,8 +79,11 @@ flag poor frames and show the tracks over the camera view (green: seen by the so
         os.close(fd)
         save_camera_json(target, self._camera_file)
         self._camera_name = camera.name
+        # The footage guides a depth spread when the tracks have no cache; a moved shot just goes without.
+        footage = bpy.path.abspath(settings.footage_path) if settings.footage_path else None
+        footage = footage if footage and os.path.exists(footage) else None
         return {"tracks": self._tracks_path, "camera": self._camera_file, "first": first,
-                "frame_start": scene.frame_start}
+                "footage": footage, "frame_start": scene.frame_start}
 
     def on_result(self, context, doc: dict) -> None:
         scene = context.scene

@@ -7,6 +7,7 @@ import pytest
 from track2view.engine.coverage import compute_coverage
 from track2view.engine.dense_depth import DenseDepth, dense_depth
 from track2view.engine.errors import UserError
+from track2view.engine.eval.fidelity import interior_holes
 from track2view.engine.geometry.camera import CameraTrack
 from track2view.engine.warp import warp_video
 
@@ -22,13 +23,6 @@ def shot():
 
 def true_depth(depth: np.ndarray, size: tuple[int, int]) -> DenseDepth:
     return DenseDepth(depth=depth, dynamic=np.zeros_like(depth), size=size)
-
-
-def interior(hole: np.ndarray) -> np.ndarray:
-    """Hole pixels in components that do not touch the image border."""
-    _, labels = cv2.connectedComponents(hole.astype(np.uint8), connectivity=4)
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return hole & ~np.isin(labels, border)
 
 
 def test_identity_target_reproduces_the_footage(shot):
@@ -63,7 +57,7 @@ def test_orbit_matches_ground_truth_and_tears_only_at_the_depth_step(shot):
     assert psnr(out, truth, ~holes) >= 28.0
     assert psnr(out, truth, ~holes) > psnr(frames, truth, ~holes) + 5
     # Orbiting left of the square reveals backdrop the source never saw: a hole beside the square.
-    torn = interior(holes[-1])
+    torn = interior_holes(holes[-1])
     assert 0.01 < torn.mean() < 0.2
     _, true_target_depth = render(target)
     step = cv2.dilate(cv2.Canny((true_target_depth[-1] * 40).astype(np.uint8), 10, 20), np.ones((5, 5), np.uint8))
@@ -84,7 +78,7 @@ def test_a_plane_alone_does_not_tear():
     backdrop = np.full_like(depth, 5.0)  # every pixel on one fronto-parallel plane 5 m away
     target = orbit_camera(cam, 10.0)
     _, holes = warp_video(frames, make_tracks(cam, 500), target, true_depth(backdrop, cam.size), fill_offsets=())
-    assert not any(interior(h).any() for h in holes)
+    assert not any(interior_holes(h).any() for h in holes)
 
 
 def test_temporal_fill_takes_the_colour_from_the_frame_that_sees_it(shot):

@@ -2,9 +2,9 @@
 
 Runs the preview warp's geometry for the target camera (CAM.json, aligned at the first frame) on the
 dense depth cached beside the tracks (``t2v track`` writes it; else it is spread from the tracks, with
---footage along its image edges) and counts what it fills (definition: engine/coverage.py). Prints one line per frame, flags poor frames
-(coverage below --threshold) and their ranges; --plot writes a PNG of coverage over time and
---json the numbers. Exit code 0 even when frames are poor (it is a report).
+--footage along its image edges) and counts what it fills (definition: engine/coverage.py).
+Prints one line per frame, flags poor frames (coverage below --threshold) and their ranges; --plot
+writes a PNG of coverage over time and --json the numbers. Exit code 0 even when frames are poor (it is a report).
 """
 
 from __future__ import annotations
@@ -30,25 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..coverage import compute_coverage, format_frame_ranges
+    from ..coverage import coverage_of_file, format_frame_ranges
     from ..coverage_plot import save_coverage_plot
-    from ..dense_depth import cached_dense_depth, dense_depth
     from ..geometry.camera import load_camera_json
     from ..io.atomic import atomic_file, check_writable_target
-    from ..io.tracks import load_tracks
 
     outputs = [p for p in (args.plot, args.json) if p is not None]
     for path in outputs:
         check_writable_target(path, args.overwrite)
-    tracks = load_tracks(args.tracks)
-    camera = load_camera_json(args.camera)
-    depth = cached_dense_depth(args.tracks, tracks)
-    if depth is None and args.footage is not None:
-        from ..render import load_footage_and_tracks
-
-        video, tracks = load_footage_and_tracks(str(args.footage), str(args.tracks))
-        depth = dense_depth(video.frames, tracks)
-    report = compute_coverage(tracks, camera, depth, threshold=args.threshold)
+    report = coverage_of_file(args.tracks, load_camera_json(args.camera), footage=args.footage,
+                              threshold=args.threshold)
 
     print(f"holes measured at {report.grid[0]}x{report.grid[1]} pixels, threshold {report.threshold:.2f}")
     print("frame  coverage  source  tracks")

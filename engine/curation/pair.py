@@ -108,7 +108,7 @@ def clip_focal(source: View, target: View, options: CurateOptions,
     from_cameras = shared_focal(source, target)
     if from_cameras is not None:
         return from_cameras, "the views' cameras"
-    _, report = track_frames(source.frames, TrackOptions(max_points=options.max_points), progress)
+    _, report = track_frames(source.frames, TrackOptions(max_points=options.max_points, dense_depth=False), progress)
     return float(report["focal_px"]), f"the source video, as `t2v track` solves it ({report['focal_source']})"
 
 
@@ -139,7 +139,8 @@ def curate_pair(source: View, target: View, options: CurateOptions | None = None
     source, target = match_views(source, target, options.resample)
     focal, focal_source = clip_focal(source, target, options, progress)
     joined, report = track_frames(join_frames(source.frames, target.frames),
-                                  TrackOptions(max_points=options.max_points, focal_px=focal), progress)
+                                  TrackOptions(max_points=options.max_points, focal_px=focal, dense_depth=False),
+                                  progress)
     joined = dataclasses.replace(joined, fps=source.fps)
     report["focal_source"] = focal_source
     report["focal_varies"] = focal_varies(source, target)

@@ -106,14 +106,13 @@ def fidelity_metrics(generated: np.ndarray, truth: np.ndarray, visible: np.ndarr
     }
 
 
-def warp_regions(frames: np.ndarray, paired, target: CameraTrack) -> dict[str, np.ndarray]:
+def warp_regions(paired, target: CameraTrack, depth) -> dict[str, np.ndarray]:
     """The target pixels (T, H, W) bool by what the footage can give them, from the warp's geometry
-    on the source's dense depth: ``covered`` (frame t's own warp shows them), ``recoverable`` (frame
-    t does not, a neighbouring source frame does: the temporal fill) and ``unseen`` (no frame does)."""
-    from ..dense_depth import dense_depth
+    on the source's dense ``depth``: ``covered`` (frame t's own warp shows them), ``recoverable``
+    (frame t does not, a neighbouring source frame does: the temporal fill) and ``unseen`` (no
+    frame does)."""
     from ..warp import warp_video
 
-    depth = dense_depth(frames, paired)
     _, alone = warp_video(None, paired, target, depth, fill_offsets=())
     _, holes = warp_video(None, paired, target, depth)
     return {"covered": ~alone, "recoverable": alone & ~holes, "unseen": holes}
@@ -126,4 +125,17 @@ def region_psnr(generated: np.ndarray, truth: np.ndarray, regions: dict[str, np.
     for name, mask in regions.items():
         out[f"psnr_{name}"] = psnr(generated, truth[:len(mask)], mask)
         out[f"{name}_share"] = float(mask.mean())
+    return out
+
+
+def interior_holes(holes: np.ndarray) -> np.ndarray:
+    """The hole pixels (…, H, W) bool in holes that do not touch the image border: tears in a view,
+    where what the border shows could not explain them (what left the frame does)."""
+    import cv2
+
+    out = np.zeros_like(holes, bool)
+    for i, hole in enumerate(holes.reshape(-1, *holes.shape[-2:])):
+        _, labels = cv2.connectedComponents(hole.astype(np.uint8), connectivity=4)
+        border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        out.reshape(-1, *holes.shape[-2:])[i] = hole & ~np.isin(labels, border)
     return out

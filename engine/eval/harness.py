@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dense_depth import DenseDepth, dense_depth
 from ..errors import UserError
 from ..io.atomic import atomic_dir, check_writable_target
 from ..synth.clip import load_clip
@@ -91,11 +92,13 @@ def strip_case_indices(cases: list[EvalCase]) -> list[int]:
 
 def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: np.ndarray,
                     meter: StageMeter, config: EvalConfig, progress: Progress,
-                    regions: dict[str, np.ndarray] | None = None) -> tuple[dict, np.ndarray | None]:
+                    regions: dict[str, np.ndarray] | None = None,
+                    depth: DenseDepth | None = None) -> tuple[dict, np.ndarray | None]:
     """Generate one case with one method and measure it → (metrics dict, generated frames or None).
 
     ``regions`` (:func:`.fidelity.warp_regions`) adds PSNR over what the footage covers in frame t,
-    what only neighbouring frames show, and what no frame shows."""
+    what only neighbouring frames show, and what no frame shows; ``depth`` is the case's dense depth
+    (for the warps)."""
     source, target = clip.source, clip.views[case.target]
     if paired is None and method.name not in ("identity", "oracle"):
         return {"status": "failed", "error": "our tracker failed on the source video (see the case's tracker)"}, None
@@ -103,7 +106,8 @@ def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: n
     try:
         with meter.stage(f"generate:{method.name}"):
             frames = generate(method, source, target, paired, device=config.device, steps=config.steps,
-                              cache_dir=None if config.cache is None else config.cache / "onnx", progress=progress)
+                              cache_dir=None if config.cache is None else config.cache / "onnx", depth=depth,
+                              progress=progress)
     except Exception as exc:  # a broken model must not sink the whole run: it is reported as failed
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}, None
     result: dict = {"status": "ok", "generate_seconds": round(time.perf_counter() - start, 3)}
@@ -212,10 +216,11 @@ def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[E
                 paired, tracker = None, {"error": f"{type(exc).__name__}: {exc}"}
             with meter.stage("visible_mask"):
                 visible = source_visible_mask(target.depth, target.camera, clip.source.depth, clip.source.camera)
-            regions = None
+            regions = depth = None
             if paired is not None:
-                with meter.stage("warp_regions"):
-                    regions = warp_regions(clip.source.frames[:paired.num_frames], paired, target.camera)
+                with meter.stage("warp_regions"):  # one dense depth per case, for the regions and the warps
+                    depth = dense_depth(clip.source.frames[:paired.num_frames], paired)
+                    regions = warp_regions(paired, target.camera, depth)
             row = {"case": case.name, "clip": case.clip.name, "kind": case.kind, "target": case.target,
                    "tracker": tracker, "methods": {}}
             if i in strips:
@@ -227,7 +232,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[E
                 case_progress(j / len(specs), method.name)
                 result, frames = evaluate_method(method, clip, case, paired, visible, meter, config,
                                                  lambda f, m, j=j: case_progress((j + f) / len(specs), m),
-                                                 regions)
+                                                 regions, depth)
                 row["methods"][method.name] = result
                 if frames is not None:
                     write_mp4(frames, tmp / "videos" / f"{case.clip.name}_cam{case.target}" / f"{method.name}.mp4",

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dense_depth import DenseDepth
 from ..errors import UserError
 from ..io.tracks import Tracks, load_tracks
 from ..synth.clip import SynthView, camera_dir
@@ -131,20 +132,23 @@ def source_tracks(clip: Path, source: SynthView, cache: Path | None) -> tuple[Tr
         tracks, report = load_tracks(cached), json.loads(report_path(cached).read_text())
     else:
         focal = float(source.camera.K[0, 0, 0])
-        tracks, report, depth = track_footage(camera_dir(clip, 0) / "rgb", TrackOptions(focal_px=focal))
+        # No dense depth here: the tracks are moved onto the clip's world below, and each case spreads
+        # its own (see generate's ``depth``).
+        tracks, report, _ = track_footage(camera_dir(clip, 0) / "rgb", TrackOptions(focal_px=focal, dense_depth=False))
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            write_outputs(tracks, report, cached, depth)
+            write_outputs(tracks, report, cached)
     return align_to_ground_truth(tracks, source), report
 
 
 def generate(method: MethodSpec, source: SynthView, target: SynthView, paired: Tracks, *, device: str = "auto",
-             steps: int | None = None, cache_dir: Path | None = None,
+             steps: int | None = None, cache_dir: Path | None = None, depth: DenseDepth | None = None,
              progress: Callable[[float, str], None] | None = None) -> np.ndarray:
     """Run ``method`` → target-view frames (T, H, W, 3) uint8 at ``target.camera.size``.
 
     Model methods run :func:`..generate.generate_new_view` with ``steps`` denoising steps (its
-    default if None) on ``device``; ``cache_dir`` keeps the conditioner's ONNX export.
+    default if None) on ``device``; ``cache_dir`` keeps the conditioner's ONNX export. The warps
+    move the source through ``depth`` (the paired tracks' dense depth; spread here if None).
     """
     from ..generate import DEFAULT_STEPS, generate_new_view
     from ..warp import warp_video
@@ -156,11 +160,11 @@ def generate(method: MethodSpec, source: SynthView, target: SynthView, paired: T
     if method.name == "oracle":
         return target.frames.copy()
     if method.name == "warp":
-        return warp_video(source.frames, paired, target.camera)[0]
+        return warp_video(source.frames, paired, target.camera, depth)[0]
     if method.name == "warp-inpaint":
         import cv2
 
-        frames, holes = warp_video(source.frames, paired, target.camera, fill_offsets=())
+        frames, holes = warp_video(source.frames, paired, target.camera, depth, fill_offsets=())
         return np.stack([cv2.inpaint(f, h.astype(np.uint8), INPAINT_RADIUS, cv2.INPAINT_TELEA)
                          for f, h in zip(frames, holes, strict=True)])
     return generate_new_view(source.frames, paired, target.camera, method.model, steps=steps or DEFAULT_STEPS,

@@ -1,4 +1,4 @@
-"""Bilinear sampling of an image at arbitrary pixel positions (any number of them)."""
+"""Bilinear sampling of an image at arbitrary pixel positions, and its adjoint: bilinear splat taps."""
 
 from __future__ import annotations
 
@@ -22,3 +22,18 @@ def sample_bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarr
     out = cv2.remap(np.ascontiguousarray(image, dtype=np.float32), grid_x, grid_y, cv2.INTER_LINEAR,
                     borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(rows * _ROW, *image.shape[2:])[:n]
+
+
+def bilinear_taps(x: np.ndarray, y: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The 4 bilinear taps of points (x, y) (N,), -1 < x < ``width``, for splatting onto an image padded by
+    one pixel on each side (``width`` + 2 wide, so every tap is in bounds).
+
+    Returns flat indices into the padded image (4N,) int64 and weights (4N,) float32, tap-major.
+    """
+    xf, yf = np.floor(x), np.floor(y)
+    fx = (x - xf).astype(np.float32)
+    fy = (y - yf).astype(np.float32)
+    base = (yf.astype(np.int64) + 1) * (width + 2) + xf.astype(np.int64) + 1
+    gx, gy = 1 - fx, 1 - fy
+    return (np.concatenate([base, base + 1, base + width + 2, base + width + 3]),
+            np.concatenate([gx * gy, fx * gy, gx * fy, fx * fy]))

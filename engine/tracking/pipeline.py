@@ -50,6 +50,7 @@ class TrackOptions:
     depth: str | os.PathLike | None = None
     work_max_side: int = WORK_MAX_SIDE
     queries: np.ndarray | None = None  # (M, 3) [frame (0 = first selected), x, y] full-resolution pixels
+    dense_depth: bool = True  # also spread a depth over every pixel (what the warp needs; curation does not)
 
     def focal_in_pixels(self, size: tuple[int, int]) -> float | None:
         """The given focal length in full-resolution pixels (sensor width along the longer side)."""
@@ -89,9 +90,9 @@ def track_colours(frames: np.ndarray, uv: np.ndarray, vis: np.ndarray) -> np.nda
 
 
 def track_footage(path: str | os.PathLike, options: TrackOptions,
-                  progress: Callable[[float, str], None] | None = None) -> tuple[Tracks, dict, DenseDepth]:
+                  progress: Callable[[float, str], None] | None = None) -> tuple[Tracks, dict, DenseDepth | None]:
     """Track ``path`` (video file or image-sequence folder) → (tracks in full-resolution pixels, report,
-    dense depth of every frame)."""
+    dense depth of every frame, None unless ``options.dense_depth``)."""
     say = progress or (lambda f, m: None)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -167,6 +168,9 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
         why = camera.report.get("note", "no parallax: rotation-only camera (locked-off or panning)")
         report["note"] = f"{why}; depth is {lifted.report['depth_source']}"
 
+    if not options.dense_depth:
+        return tracks, report, None
+
     # 6. Dense depth of every pixel, for the warp.
     dense = dense_depth(footage.frames, tracks, given=depth, progress=lambda i, n: say(0.9 + 0.05 * i / n,
                                                                                        "dense depth"))
@@ -178,7 +182,7 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
         "source": spread if depth is None else f"your depth maps where given, else {spread}",
         "pixel_shares": dense.sources,
         "trust": "as the tracks' depth (see depth_source); the map meets each track's depth within about 1-2 % "
-                 "(median), depth edges follow image edges to about 1/320 of the frame",
+                 "(median); depth edges are snapped to image edges when the warp upsamples the maps",
     }
     return tracks, report, dense
 
