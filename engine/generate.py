@@ -14,12 +14,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .dense_depth import DenseDepth
 from .errors import UserError
 from .geometry.camera import CameraTrack
 from .io.tracks import Tracks
 
 Progress = Callable[[float, str], None]
 DEFAULT_STEPS = 20
+DENOISE_SHARE = 0.7
+"""Share of the progress bar given to the denoising steps when the model has a refiner (the rest: its frames)."""
 PRECISIONS = ("fp32", "fp16", "bf16")  # transformer dtypes: float32, float16, bfloat16 (the last two CUDA only)
 
 
@@ -46,6 +49,7 @@ def generate_new_view(
     cache_dir: str | os.PathLike | None = None,
     max_side: int | None = None,
     resize_to_target: bool = True,
+    depth: DenseDepth | None = None,
 ) -> np.ndarray:
     """The target view of ``footage_frames`` along ``tracks`` as (T, H, W, 3) uint8 RGB.
 
@@ -64,7 +68,10 @@ def generate_new_view(
             conditioner stay float32.
         cache_dir: where an ONNX export made on first use is cached.
         max_side: generation resolution, long side in pixels (default: the pipeline's).
-        resize_to_target: resize the generated frames (bicubic) to the target camera's size.
+        resize_to_target: resize the generated frames (bicubic) to the target camera's size (a model
+            with a refiner already generates at that size).
+        depth: the footage's dense depth (``engine.dense_depth``) for the refiner's warp; spread
+            from ``tracks`` when None.
 
     Raises:
         UserError: bad inputs or model folder (named). Cancelled: cancelled through ``progress``.
@@ -88,12 +95,19 @@ def generate_new_view(
     pipe.place(torch_device, memory_saving=torch_device.type == "cuda")
     pipe.set_progress_bar_config(disable=True)
 
+    denoise_share = DENOISE_SHARE if pipe.refiner is not None else 1.0
+
     def on_step(pipe_: Track2ViewPipeline, step: int, timestep: torch.Tensor, tensors: dict) -> dict:
-        report((step + 1) / max(pipe_.num_timesteps, 1), f"generating: step {step + 1}/{pipe_.num_timesteps}")
+        report(denoise_share * (step + 1) / max(pipe_.num_timesteps, 1),
+               f"generating: step {step + 1}/{pipe_.num_timesteps}")
         return {}
 
+    def on_frame(done: int, total: int) -> None:
+        report(denoise_share + (1.0 - denoise_share) * done / total, f"refining: frame {done}/{total}")
+
     frames = pipe(footage_frames, tracks, target_camera, num_inference_steps=steps, generator=seed,
-                  max_side=max_side, callback_on_step_end=on_step).frames
+                  max_side=max_side, callback_on_step_end=on_step, depth=depth,
+                  callback_on_frame_end=on_frame).frames
     W, H = target_camera.size
     if resize_to_target and frames.shape[1:3] != (H, W):
         frames = np.stack([cv2.resize(f, (W, H), interpolation=cv2.INTER_CUBIC) for f in frames])

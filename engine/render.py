@@ -144,7 +144,8 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
 
         generated = generate_new_view(video.frames, pair_tracks(source_tracks, target), target, model,
                                       steps=DEFAULT_STEPS if steps is None else steps, device=device,
-                                      precision=precision, cache_dir=cache_dir, progress=model_progress)
+                                      precision=precision, cache_dir=cache_dir, progress=model_progress,
+                                      depth=depth)
         views = zip(generated, holes, strict=True)
     first, span = (0.15, 0.85) if preview else (0.9, 0.1)
     with atomic_dir(out) as tmp:

@@ -99,22 +99,42 @@ def saved_model(tmp_path_factory, pipe) -> str:
 
 def test_same_seed_same_frames(pipe):
     frames, tracks, camera = make_clip(5)
-    a = pipe(frames, tracks, camera, num_inference_steps=2, generator=3).frames
-    b = pipe(frames, tracks, camera, num_inference_steps=2, generator=3).frames
-    c = pipe(frames, tracks, camera, num_inference_steps=2, generator=4).frames
+    a, b, c = (pipe(frames, tracks, camera, num_inference_steps=2, generator=g, anchor=False).frames for g in (3, 3, 4))
     assert a.shape == (5, SIZE, SIZE, 3) and a.dtype == np.uint8
     np.testing.assert_array_equal(a, b)
     assert np.abs(a.astype(int) - c).mean() > 1.0
+    anchored = [pipe(frames, tracks, camera, num_inference_steps=2, generator=3).frames for _ in range(2)]
+    np.testing.assert_array_equal(*anchored)
+
+
+def test_source_camera_as_target_gives_back_the_footage(pipe):
+    # The refiner keeps what the warp shows: with the source camera as the target that is every pixel.
+    frames, tracks, _ = make_clip(5)
+    source = CameraTrack(tracks.K, tracks.w2c, tracks.size)
+    out = pipe(frames, tracks, source, num_inference_steps=2).frames
+    assert out.shape == frames.shape
+    assert np.abs(out.astype(int) - frames).mean() < 3.0
+    coarse = pipe(frames, tracks, source, num_inference_steps=2, anchor=False).frames
+    assert np.abs(coarse.astype(int) - frames).mean() > 20.0  # the random transformer alone does not
+
+
+def test_output_has_the_target_cameras_size(pipe):
+    frames, tracks, camera = make_clip(5)
+    K = camera.K.copy()
+    K[0, 2], K[1, 2] = 23.5, 11.5
+    wide = CameraTrack(K, camera.w2c, (48, 24))
+    out = pipe(frames, tracks, wide, num_inference_steps=1).frames
+    assert out.shape == (5, 24, 48, 3)
 
 
 def test_tracks_condition_the_output(pipe):
     frames, tracks, camera = make_clip(5)
-    base = pipe(frames, tracks, camera, num_inference_steps=2, output_type="np").frames
+    base = pipe(frames, tracks, camera, num_inference_steps=2, output_type="np", anchor=False).frames
     moved = dataclasses.replace(tracks, uv_tgt=None, depth_src=None, depth_tgt=None, vis_tgt=None)
     w2c = camera.w2c.copy()
     w2c[:, 1, 3] = 0.5
     other = CameraTrack(camera.K, w2c, camera.size)
-    shifted = pipe(frames, moved, other, num_inference_steps=2, output_type="np").frames
+    shifted = pipe(frames, moved, other, num_inference_steps=2, output_type="np", anchor=False).frames
     assert np.abs(base - shifted).max() > 1e-3
 
 
@@ -167,7 +187,7 @@ def test_windowed_long_clip_has_no_seam_jump(pipe):
         return {}
 
     out = pipe(frames, tracks, camera, num_inference_steps=2, overlap_frames=4, output_type="np",
-               callback_on_step_end=keep_window_result)
+               callback_on_step_end=keep_window_result, anchor=False)
     plan = out.plan
     assert plan.starts == (0, 4, 8) and plan.overlap == 5 and out.frames.shape[0] == 17
     steps = _frame_steps(out.frames)
@@ -211,8 +231,11 @@ def test_callback_reports_progress_and_cancels(pipe):
         seen.append((step, p.num_timesteps, tuple(tensors)))
         return {}
 
-    pipe(frames, tracks, camera, num_inference_steps=2, callback_on_step_end=record)
+    refined = []
+    pipe(frames, tracks, camera, num_inference_steps=2, callback_on_step_end=record,
+         callback_on_frame_end=lambda done, total: refined.append((done, total)))
     assert seen == [(0, 2, ("latents",)), (1, 2, ("latents",))]
+    assert refined == [(i, 5) for i in range(1, 6)]
 
     def cancel(p, step, timestep, tensors):
         p._interrupt = True
@@ -220,6 +243,12 @@ def test_callback_reports_progress_and_cancels(pipe):
 
     with pytest.raises(Cancelled):
         pipe(frames, tracks, camera, num_inference_steps=2, callback_on_step_end=cancel)
+
+    def cancel_refining(done, total):
+        pipe._interrupt = done == 2
+
+    with pytest.raises(Cancelled):
+        pipe(frames, tracks, camera, num_inference_steps=1, callback_on_frame_end=cancel_refining)
 
 
 def test_bad_inputs_are_named(pipe):
@@ -290,6 +319,16 @@ def test_missing_corrupt_incompatible_model_folder(saved_model, tmp_path):
         folder / "conditioner")
     with pytest.raises(UserError, match=r"conditioner/config\.json: out_dim=32 but the transformer width is 24"):
         Track2ViewPipeline.from_pretrained(folder)
+
+    # A folder of the old layout (v2: no refiner) is named as such and says what to do.
+    shutil.rmtree(folder)
+    folder = _copy(saved_model, tmp_path)
+    shutil.rmtree(folder / "refiner")
+    index = json.loads((folder / "model_index.json").read_text())
+    (folder / "model_index.json").write_text(json.dumps({k: v for k, v in index.items() if k != "refiner"}))
+    with pytest.raises(UserError, match=r"old layout \(v2.*t2v train --stage refiner --model"):
+        Track2ViewPipeline.from_pretrained(folder)
+    assert Track2ViewPipeline.from_pretrained(folder, allow_missing_refiner=True).refiner is None
 
 
 def test_pickle_checkpoints_are_refused(saved_model, tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
-"""Fidelity of a generated view against the ground-truth target frames: PSNR, SSIM, source-visible area.
+"""Fidelity of a generated view against the ground-truth target frames: PSNR, SSIM, source-visible area,
+sharpness and flicker.
 
 Images are RGB uint8 (T, H, W, 3); metrics use the 0..255 range. PSNR of identical images is
 ``inf`` (not an error; :mod:`.results` writes it JSON-safely). SSIM follows Wang et al. 2004
@@ -9,6 +10,12 @@ The *source-visible* area of a target frame is the set of its pixels whose 3D po
 camera sees at the same frame: unproject the target pixel with the ground-truth target depth and
 camera, project it into the source camera, and depth-test it against the source ground-truth
 depth (the synthetic clips' own test, :func:`..synth.clip.depth_consistent`).
+
+*Sharpness* is the mean Laplacian energy (mean squared 3×3 Laplacian of the grey image, 0..255
+units); ``sharpness_ratio`` divides the generated video's by the ground truth's (1 = as sharp, a
+blur is well below). *Flicker* is the mean absolute frame-to-frame change of the generated video
+minus that of the ground truth (grey levels, 0..255; 0 = changes as much as the truth, > 0 = it
+flickers).
 """
 
 from __future__ import annotations
@@ -92,7 +99,8 @@ def fidelity_metrics(generated: np.ndarray, truth: np.ndarray, visible: np.ndarr
 
     PSNR is the mean over frames of per-frame PSNR (``inf`` if any frame is exact); SSIM the mean
     over frames and pixels. Returns ``psnr``, ``ssim``, ``psnr_visible``, ``ssim_visible``,
-    ``visible_share`` (share of target pixels seen by the source).
+    ``visible_share`` (share of target pixels seen by the source), ``sharpness_ratio`` and ``flicker``
+    (module docstring).
     """
     frame_psnr = [psnr(g, t) for g, t in zip(generated, truth, strict=True)]
     frame_psnr_vis = [psnr(g, t, m) for g, t, m in zip(generated, truth, visible, strict=True)]
@@ -103,7 +111,26 @@ def fidelity_metrics(generated: np.ndarray, truth: np.ndarray, visible: np.ndarr
         "psnr_visible": float(np.mean(finite_vis)) if finite_vis else float("nan"),
         "ssim_visible": ssim(generated, truth, visible),
         "visible_share": float(visible.mean()),
+        "sharpness_ratio": sharpness(generated) / max(sharpness(truth), 1e-12),
+        "flicker": temporal_change(generated) - temporal_change(truth),
     }
+
+
+def _grey(frames: np.ndarray) -> np.ndarray:
+    return frames.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def sharpness(frames: np.ndarray) -> float:
+    """Mean Laplacian energy of (T, H, W, 3) uint8 frames (module docstring)."""
+    import cv2
+
+    return float(np.mean([np.mean(cv2.Laplacian(g, cv2.CV_32F) ** 2) for g in _grey(frames)]))
+
+
+def temporal_change(frames: np.ndarray) -> float:
+    """Mean absolute change (grey levels) between consecutive frames of (T, H, W, 3) uint8; 0 for one frame."""
+    grey = _grey(frames)
+    return float(np.abs(np.diff(grey, axis=0)).mean()) if len(grey) > 1 else 0.0
 
 
 def warp_regions(paired, target: CameraTrack, depth) -> dict[str, np.ndarray]:

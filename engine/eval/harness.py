@@ -142,8 +142,8 @@ def _mean(values: list[float]) -> float | None:
 
 
 SUMMARY_METRICS = ("rot_err_deg", "trans_err", "psnr", "ssim", "psnr_visible", "ssim_visible",
-                   "psnr_covered", "psnr_recoverable", "psnr_unseen", "median_px", "within_4px", "lost_share",
-                   "generate_seconds")
+                   "psnr_covered", "psnr_recoverable", "psnr_unseen", "sharpness_ratio", "flicker",
+                   "median_px", "within_4px", "lost_share", "generate_seconds")
 
 
 def summarize(case_results: list[dict], methods: list[MethodSpec]) -> dict:

@@ -14,6 +14,7 @@ from ..errors import UserError
 from .conditioner import TrackConditioner
 from .configs import ModelConfig, get_config
 from .pipeline import Track2ViewPipeline, check_compatible
+from .refiner import Track2ViewRefiner
 from .transformer_track2view import Track2ViewTransformer3DModel
 
 
@@ -36,8 +37,10 @@ def build_pipeline(config: str | ModelConfig = "tiny", seed: int = 0) -> Track2V
     conditioner = TrackConditioner(**cfg.conditioner)
     check_compatible(transformer, vae, conditioner)
     scheduler = FlowMatchEulerDiscreteScheduler(**cfg.scheduler)
+    torch.manual_seed(seed)
+    refiner = Track2ViewRefiner(**cfg.refiner)
     return Track2ViewPipeline(transformer=transformer.eval(), vae=vae.eval(), scheduler=scheduler,
-                              conditioner=conditioner.eval())
+                              conditioner=conditioner.eval(), refiner=refiner.eval())
 
 
 def trainable_parameters(pipe: Track2ViewPipeline) -> list[torch.nn.Parameter]:

@@ -32,6 +32,8 @@ class ModelConfig:
             (for ``wan1.3b`` only the Track2View additions; the rest comes from the Wan folder).
         vae: :class:`diffusers.AutoencoderKLWan` arguments (empty for ``wan1.3b``).
         conditioner: :class:`~.conditioner.TrackConditioner` arguments.
+        refiner: :class:`~.refiner.Track2ViewRefiner` arguments (the full-resolution fusion of the
+            warped footage with the transformer's view).
         scheduler: :class:`diffusers.FlowMatchEulerDiscreteScheduler` arguments.
         lora: LoRA rank/alpha/target modules for a frozen backbone (None: train everything).
         num_inference_steps: default sampling steps.
@@ -42,6 +44,7 @@ class ModelConfig:
     vae: dict[str, Any]
     conditioner: dict[str, Any]
     scheduler: dict[str, Any]
+    refiner: dict[str, Any] = dataclasses.field(default_factory=dict)
     lora: dict[str, Any] | None = None
     num_inference_steps: int = 20
 
@@ -64,6 +67,7 @@ TINY = ModelConfig(
         "hidden_dim": 64, "num_layers": 2, "num_heads": 4,
     },
     scheduler={"num_train_timesteps": 1000, "shift": 3.0},
+    refiner={"hidden_dims": (16, 32, 48), "bottleneck_blocks": 2},
     num_inference_steps=20,
 )
 
@@ -78,6 +82,7 @@ WAN_1_3B = ModelConfig(
         "num_xy_frequencies": 10, "num_depth_frequencies": 6,
     },
     scheduler={"num_train_timesteps": 1000, "shift": 5.0},
+    refiner={"hidden_dims": (32, 64, 96), "bottleneck_blocks": 4},
     lora={"r": 64, "lora_alpha": 64, "target_modules": ["to_q", "to_k", "to_v", "to_out.0"]},
     num_inference_steps=50,
 )

@@ -6,7 +6,13 @@ Components (a diffusers :class:`DiffusionPipeline`, saved in the layout of :mod:
 and ``conditioner`` (:class:`~.conditioner.TrackConditioner`, run through ONNX Runtime by default,
 see :mod:`.conditioner_cache`, or in torch with ``conditioner_backend="torch"``; or, for the
 camera-embedding baseline, :class:`~.camera_embedding.CameraEmbedding`, always in torch, which
-needs the target camera).
+needs the target camera) and ``refiner`` (:class:`~.refiner.Track2ViewRefiner`; None for the
+camera-embedding baseline).
+
+Two stages. The transformer generates the new view at a small size (the coarse view). Then, with a
+refiner, the output is anchored on the footage: every source pixel is warped into the target camera
+at its own resolution along the dense depth (:mod:`...warp`, with the temporal fill along the tracks),
+and the refiner keeps the warp where it has content and fills its holes from the coarse view.
 
 Sampling is flow matching without guidance: the transformer predicts the velocity ``ε − x_0``
 of the target latents given the clean source latents and the track tokens; Euler steps go from
@@ -33,6 +39,7 @@ from diffusers import AutoencoderKLWan, DiffusionPipeline, FlowMatchEulerDiscret
 from diffusers.utils import is_accelerate_available
 from diffusers.utils.torch_utils import randn_tensor
 
+from ..dense_depth import DenseDepth
 from ..errors import Cancelled, UserError
 from ..geometry.camera import CameraTrack
 from ..io.atomic import atomic_dir, check_writable_target
@@ -47,6 +54,7 @@ from .model_folder import (
     read_json,
     refuse_pickles,
 )
+from .refiner import Track2ViewRefiner, refiner_inputs
 from .track_inputs import conditioner_track_inputs, latent_frame_indices, median_source_depth
 from .transformer_track2view import Track2ViewTransformer3DModel, patchify_latents
 from .windows import WindowBlender, WindowPlan, pad_frames, plan_windows
@@ -71,8 +79,9 @@ def _round_to(value: float, multiple: int) -> int:
 class Track2ViewPipeline(DiffusionPipeline):
     r"""Generate a new view of a clip along paired 3D point tracks (see the module docstring)."""
 
-    model_cpu_offload_seq = "conditioner->transformer->vae"
+    model_cpu_offload_seq = "conditioner->transformer->vae->refiner"
     _callback_tensor_inputs = ["latents"]
+    _optional_components = ["refiner"]
 
     def __init__(
         self,
@@ -80,9 +89,11 @@ class Track2ViewPipeline(DiffusionPipeline):
         vae: AutoencoderKLWan,
         scheduler: FlowMatchEulerDiscreteScheduler,
         conditioner: TrackConditioner | CameraEmbedding,
+        refiner: Track2ViewRefiner | None = None,
     ):
         super().__init__()
-        self.register_modules(transformer=transformer, vae=vae, scheduler=scheduler, conditioner=conditioner)
+        self.register_modules(transformer=transformer, vae=vae, scheduler=scheduler, conditioner=conditioner,
+                              refiner=refiner)
         self.conditioner_backend = "torch"
         self.onnx_device = "auto"
         self.model_folder: Path | None = None
@@ -133,7 +144,8 @@ class Track2ViewPipeline(DiffusionPipeline):
     @classmethod
     def from_pretrained(cls, model_folder: str | os.PathLike, conditioner: str = "onnx",
                         cache_dir: str | os.PathLike | None = None, device: str = "auto",
-                        torch_dtype: torch.dtype | None = None) -> Track2ViewPipeline:
+                        torch_dtype: torch.dtype | None = None,
+                        allow_missing_refiner: bool = False) -> Track2ViewPipeline:
         """Load a model folder (local only, safetensors only; see :mod:`.model_folder`).
 
         Args:
@@ -143,6 +155,8 @@ class Track2ViewPipeline(DiffusionPipeline):
             device: device preference for ONNX Runtime (the torch device is set with ``.to``/
                 :meth:`place`).
             torch_dtype: dtype of the transformer (the VAE and the conditioner stay float32).
+            allow_missing_refiner: load a track model of the old layout (no refiner) too, e.g. to
+                train a refiner for it.
 
         Raises:
             UserError: naming the missing, corrupt, pickle-based or incompatible file.
@@ -165,7 +179,16 @@ class Track2ViewPipeline(DiffusionPipeline):
         cond = load_model_component(cond_class, folder / "conditioner")
         scheduler = load_scheduler(FlowMatchEulerDiscreteScheduler, folder / "scheduler")
         check_compatible(transformer, vae, cond, folder)
-        pipe = cls(transformer=transformer.eval(), vae=vae.eval(), scheduler=scheduler, conditioner=cond.eval())
+        refiner = None
+        if (index.get("refiner") or [None])[0] is not None:
+            refiner = load_model_component(Track2ViewRefiner, folder / "refiner").eval()
+        elif cond_class is TrackConditioner and not allow_missing_refiner:
+            raise UserError(f"{folder}: a Track2View model of the old layout (v2: the transformer alone, no "
+                            f"refiner/ folder), whose output is a blurred view; this version anchors the new "
+                            f"view on the warped footage. Use the built-in default model, or add a refiner to "
+                            f"this one: t2v train --stage refiner --model {folder} --out RUN")
+        pipe = cls(transformer=transformer.eval(), vae=vae.eval(), scheduler=scheduler, conditioner=cond.eval(),
+                   refiner=refiner)
         pipe.model_folder = folder
         if isinstance(index.get("max_side"), int) and index["max_side"] > 0:
             pipe.trained_size = index["max_side"]
@@ -225,6 +248,8 @@ class Track2ViewPipeline(DiffusionPipeline):
             raise UserError("tracks are not paired with a target view: pass target_camera (or pair_tracks first)")
         if isinstance(self.conditioner, CameraEmbedding) and target_camera is None:
             raise UserError("this is a camera-embedding model: pass target_camera")
+        if self.refiner is not None and target_camera is None:
+            raise UserError("this model anchors its output on the warped footage: pass target_camera")
         if tracks.num_frames != len(frames):
             raise UserError(f"the source has {len(frames)} frames but the tracks have {tracks.num_frames}; "
                             f"use the tracks made for this footage")
@@ -300,6 +325,33 @@ class Track2ViewPipeline(DiffusionPipeline):
         tokens = self.run_conditioner(features.float(), *track_inputs)
         return tuple(t.to(source_latents.device, self.transformer.dtype) for t in tokens)
 
+    @torch.no_grad()
+    def refine(self, source_frames: np.ndarray, tracks: Tracks, target_camera: CameraTrack,
+               depth: DenseDepth | None, coarse: np.ndarray,
+               callback_on_frame_end: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """The refiner's output (T, H, W, 3) float32 in [0, 1] at ``target_camera.size`` (W, H).
+
+        ``source_frames`` (T, H_s, W_s, 3) uint8 are warped frame by frame into ``target_camera``
+        (:func:`...warp.iter_warp` on ``depth``, spread from ``tracks`` when None) and fused with the
+        ``coarse`` view (T, h, w, 3) float in [0, 1].
+        """
+        from ..dense_depth import dense_depth
+        from ..warp import iter_warp
+
+        if depth is None:
+            depth = dense_depth(source_frames, tracks)
+        W, H = target_camera.size
+        device = self._execution_device
+        out = np.empty((len(coarse), H, W, 3), np.float32)
+        for t, (image, hole) in enumerate(iter_warp(source_frames, tracks, target_camera, depth)):
+            if self.interrupt:
+                raise Cancelled("generation cancelled")
+            inputs = refiner_inputs(image, hole, coarse[t], device, self.refiner.dtype)
+            out[t] = self.refiner(*inputs)[0].permute(1, 2, 0).float().cpu().numpy()
+            if callback_on_frame_end is not None:
+                callback_on_frame_end(t + 1, len(coarse))
+        return out
+
     # ------------------------------------------------------------------ generation
     @torch.no_grad()
     def __call__(
@@ -316,6 +368,9 @@ class Track2ViewPipeline(DiffusionPipeline):
         output_type: str = "uint8",
         callback_on_step_end: Callable[[Track2ViewPipeline, int, torch.Tensor, dict], dict] | None = None,
         callback_on_step_end_tensor_inputs: list[str] | None = None,
+        depth: DenseDepth | None = None,
+        anchor: bool = True,
+        callback_on_frame_end: Callable[[int, int], None] | None = None,
     ) -> Track2ViewPipelineOutput:
         """Generate the target view.
 
@@ -338,9 +393,16 @@ class Track2ViewPipeline(DiffusionPipeline):
                 ``pipe._interrupt = True`` or raise :class:`Cancelled` to stop, and may return
                 replacement ``latents``.
             callback_on_step_end_tensor_inputs: names passed to the callback (subset of ``["latents"]``).
+            depth: the source's dense depth (:func:`...dense_depth.dense_depth`) for the refiner's
+                warp; spread from ``tracks`` along ``source_frames`` when None.
+            anchor: with a refiner, anchor the output on the warped footage; False returns the
+                transformer's coarse view (what the refiner is trained on).
+            callback_on_frame_end: ``fn(done, total)`` after the refiner's every frame; may set
+                ``pipe._interrupt = True`` or raise :class:`Cancelled` to stop.
 
         Returns:
-            :class:`Track2ViewPipelineOutput` with (T, height, width, 3) frames.
+            :class:`Track2ViewPipelineOutput` with (T, height, width, 3) frames; with a refiner at
+            the target camera's own size (``height``/``width`` set the coarse view's size).
 
         Raises:
             UserError: bad inputs (named). Cancelled: the callback cancelled.
@@ -414,9 +476,12 @@ class Track2ViewPipeline(DiffusionPipeline):
                 # 6. Decode and blend into the clip.
                 blender.add(index, self.decode_latents(latents))
 
+        # 7. Anchor on the footage: warp it into the target camera, keep what it shows, fill the rest.
+        video = blender.result()[:len(source_frames)]
+        if anchor and self.refiner is not None:
+            video = self.refine(np.asarray(source_frames), tracks, target_camera, depth, video, callback_on_frame_end)
         self.maybe_free_model_hooks()
-        # 7. Output.
-        video = blender.result()
+        # 8. Output.
         if output_type == "uint8":
             video = np.round(video * 255.0).clip(0, 255).astype(np.uint8)
         return Track2ViewPipelineOutput(frames=video, plan=plan)

@@ -31,6 +31,7 @@ from .conditioner import TrackConditioner
 from .configs import WAN_1_3B, ModelConfig
 from .model_folder import load_model_component
 from .pipeline import Track2ViewPipeline, check_compatible
+from .refiner import Track2ViewRefiner
 from .transformer_track2view import Track2ViewTransformer3DModel
 
 NULL_PROMPT_FILE = "null_prompt_embeds.safetensors"
@@ -87,8 +88,10 @@ def load_wan_backbone(folder: str | os.PathLike, config: ModelConfig = WAN_1_3B,
                                       "out_dim": transformer.inner_dim})
     check_compatible(transformer, vae, conditioner, folder)
     scheduler = FlowMatchEulerDiscreteScheduler(**config.scheduler)
+    torch.manual_seed(seed)
+    refiner = Track2ViewRefiner(**config.refiner)  # untrained: the warp where it has content (refiner docstring)
     return Track2ViewPipeline(transformer=transformer.eval(), vae=vae.eval(), scheduler=scheduler,
-                              conditioner=conditioner.eval())
+                              conditioner=conditioner.eval(), refiner=refiner.eval())
 
 
 def merge_lora(pipe: Track2ViewPipeline) -> None:

@@ -286,3 +286,49 @@ def dit_stage(pipe, train_pairs: list, val_pairs: list, options: TrainOptions, s
         return pipe.save_pretrained(Path(options.out) / "model", overwrite=True, export_onnx=False)
 
     return Stage("dit", {"transformer": pipe.transformer, "conditioner": pipe.conditioner}, loss, validate, finish)
+
+
+def refiner_stage(pipe, train_examples: list, val_examples: list, options: TrainOptions, crop: int,
+                  info: DistInfo = SINGLE_PROCESS) -> Stage:
+    """Stage ``refiner``: the refiner alone (everything else frozen) on ``crop``² crops of random frames of
+    :class:`.refiner_data.RefinerExample`, L1 against the ground truth; output ``<out>/model`` (the
+    whole pipeline, with its new refiner)."""
+    from ..eval.fidelity import psnr
+    from ..model.refiner import refiner_inputs
+
+    if not train_examples:
+        raise UserError("no training examples for the refiner")
+    refiner = pipe.refiner
+
+    def crop_of(example, generator) -> tuple[torch.Tensor, ...]:
+        t = int(torch.randint(example.num_frames, (1,), generator=generator))
+        H, W = example.hole.shape[1:]
+        y = int(torch.randint(max(H - crop, 0) + 1, (1,), generator=generator))
+        x = int(torch.randint(max(W - crop, 0) + 1, (1,), generator=generator))
+        inputs = refiner_inputs(example.warp[t], example.hole[t], example.coarse[t])
+        truth = torch.from_numpy(example.truth[t]).permute(2, 0, 1)[None].float() / 255.0
+        return tuple(v[..., y:y + crop, x:x + crop] for v in (*inputs, truth))
+
+    def loss(model, generator):
+        picks = torch.randint(len(train_examples), (options.batch_size,), generator=generator).tolist()
+        crops = [crop_of(train_examples[i], generator) for i in picks][info.rank::info.world_size]
+        warp, covered, coarse, truth = (torch.cat(parts).to(info.device) for parts in zip(*crops, strict=True))
+        return F.l1_loss(model.parts["refiner"](warp, covered, coarse), truth)
+
+    @torch.no_grad()
+    def validate():
+        scores, hole_scores = [], []
+        for example in val_examples or train_examples[:1]:
+            out = np.stack([refiner(*refiner_inputs(example.warp[t], example.hole[t], example.coarse[t],
+                                                    info.device))[0].permute(1, 2, 0).cpu().numpy()
+                            for t in range(example.num_frames)])
+            out = np.round(out * 255).astype(np.uint8)
+            scores.append(psnr(out, example.truth))
+            if example.hole.any():
+                hole_scores.append(psnr(out, example.truth, example.hole))
+        return {"psnr": float(np.mean(scores)), "psnr_holes": float(np.mean(hole_scores)) if hole_scores else math.nan}
+
+    def finish():
+        return pipe.save_pretrained(Path(options.out) / "model", overwrite=True, export_onnx=False)
+
+    return Stage("refiner", {"refiner": refiner}, loss, validate, finish)

@@ -1,0 +1,134 @@
+"""Training examples of the refiner (stage ``refiner``): synthetic clips → what the pipeline's refiner sees.
+
+For each clip of a ``t2v synth`` folder our tracker runs on camera 0's video alone, told the focal
+length, and its tracks are moved onto the clip's world by the frame-0 similarity: the geometry the
+evaluation conditions on (:func:`..eval.methods.source_tracks`, which also caches it). Targets:
+
+- every other camera of the clip (ground truth: its rendered frames);
+- on static clips, the source camera :data:`TIME_SHIFT` frames later (ground truth: the source video
+  that many frames later): the check real footage allows without a second camera, so no clip of
+  real footage is needed to learn it.
+
+For each target the source is warped with its dense depth exactly as the pipeline does
+(:meth:`..model.pipeline.Track2ViewPipeline.refine` calls the same :func:`..warp.iter_warp`), and the
+model's transformer generates its coarse view (the pipeline without its refiner). An example is
+cached as ``<cache>/<clip>-<target>-<key>.npz``; the key changes with the clip, the tracker's code
+and the transformer's weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from ..geometry.camera import CameraTrack
+from ..io.atomic import atomic_file
+from ..io.npz import read_npz
+
+TIME_SHIFT = 8
+"""Frames between the source camera and the time-shifted target camera of a static clip."""
+COARSE_STEPS = 20
+
+
+@dataclasses.dataclass
+class RefinerExample:
+    """One target view: ``warp`` (T, H, W, 3) uint8 and ``hole`` (T, H, W) bool of the warp, the
+    transformer's ``coarse`` view (T, h, w, 3) uint8 and the ground truth ``truth`` (T, H, W, 3) uint8."""
+
+    name: str
+    warp: np.ndarray
+    hole: np.ndarray
+    coarse: np.ndarray
+    truth: np.ndarray
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.truth)
+
+
+def synth_clips(root: str | Path) -> list[Path]:
+    """The clip folders (holding ``meta.json``) under ``root``, sorted; :class:`UserError` if none."""
+    clips = sorted(p.parent for p in Path(root).glob("*/meta.json"))
+    if not clips:
+        raise UserError(f"--data {root} holds no synthetic clips (folders with meta.json); render them with "
+                        f"`t2v synth --preset train --out ROOT` and pass ROOT/train")
+    return clips
+
+
+def split_clips(clips: list[Path], held_out: int) -> tuple[list[Path], list[Path]]:
+    """(train, validation): the last ``held_out`` clips (at least one when there are two) are held out."""
+    n = min(max(held_out, 1 if len(clips) > 1 else 0), len(clips) - 1) if clips else 0
+    return clips[:len(clips) - n], clips[len(clips) - n:]
+
+
+def _model_key(pipe) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in sorted(pipe.transformer.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()[:8]
+
+
+def _targets(clip) -> list[tuple[str, slice, CameraTrack, np.ndarray]]:
+    """(name, source frames, target camera, ground truth) of each target of a loaded clip."""
+    source = clip.source
+    T = len(source.frames)
+    out = [(f"cam{k}", slice(0, T), view.camera, view.frames) for k, view in enumerate(clip.views) if k > 0]
+    if clip.kind == "static" and T > TIME_SHIFT + 1:
+        cam = source.camera
+        shifted = CameraTrack(cam.K[TIME_SHIFT:], cam.w2c[TIME_SHIFT:], cam.size, cam.fps)
+        out.append((f"shift{TIME_SHIFT}", slice(0, T - TIME_SHIFT), shifted, source.frames[TIME_SHIFT:]))
+    return out
+
+
+def refiner_examples(pipe, clips: list[Path], cache: Path,
+                     progress: Callable[[int, int, str], None] | None = None) -> list[RefinerExample]:
+    """The examples of ``clips`` (module docstring), made once and then read from ``cache``.
+
+    ``pipe`` is the :class:`~..model.pipeline.Track2ViewPipeline` whose transformer makes the coarse
+    view (its refiner is not used). ``progress(i, n, clip name)`` after each clip.
+    """
+    from ..eval.methods import source_tracks, tracks_cache_key
+    from ..synth.clip import load_clip
+
+    cache.mkdir(parents=True, exist_ok=True)
+    model_key = _model_key(pipe)
+    examples = []
+    for i, folder in enumerate(clips):
+        clip = load_clip(folder)
+        key = f"{tracks_cache_key(folder)}{model_key}"
+        for name, frames, camera, truth in _targets(clip):
+            path = cache / f"{folder.name}-{name}-{key}.npz"
+            if not path.is_file():
+                tracks, _ = source_tracks(folder, clip.source, cache / "tracks")
+                example = make_example(pipe, path.stem, clip.source.frames[frames], tracks.subset(frames), camera,
+                                       truth)
+                with atomic_file(path) as tmp:
+                    with open(tmp, "wb") as f:
+                        np.savez_compressed(f, warp=example.warp, hole=example.hole, coarse=example.coarse,
+                                            truth=example.truth)
+            data = read_npz(path, "refiner example")
+            examples.append(RefinerExample(path.stem, data["warp"], data["hole"], data["coarse"], data["truth"]))
+        if progress is not None:
+            progress(i + 1, len(clips), folder.name)
+    return examples
+
+
+def make_example(pipe, name: str, frames: np.ndarray, tracks, camera: CameraTrack,
+                 truth: np.ndarray) -> RefinerExample:
+    """One example: ``frames`` (T, H, W, 3) uint8 warped along ``tracks`` into ``camera`` (as the
+    pipeline's refiner sees them) and the transformer's coarse view of the same target."""
+    from ..dense_depth import dense_depth
+    from ..pairing import pair_tracks
+    from ..warp import warp_video
+
+    paired = pair_tracks(tracks, camera)
+    depth = dense_depth(frames, paired)
+    warp, hole = warp_video(frames, paired, camera, depth)
+    coarse = pipe(frames, paired, camera, num_inference_steps=COARSE_STEPS, anchor=False).frames
+    return RefinerExample(name, warp, hole, coarse, np.asarray(truth))
