@@ -49,7 +49,17 @@ for cond in tracks camera; do
       --checkpoint-every 100 --val-every 250 --seed 0
 done
 
-# 7. Ship the track model (the camera baseline stays in out/train/dit_v2_camera/model).
-rm -rf models/default.new && cp -r out/train/dit_v2_tracks/model models/default.new
+# 7. The refiner (v3): 20 more synthetic clips, 25 frames at 256x256 with targets that do not share the
+#    first frame (seeds 100-119), then the full-resolution refiner of the track model on them: for each clip
+#    the source camera, the other cameras and (static clips) the source camera 8 frames later as targets;
+#    the last 2 clips held out. Examples are cached in data/synth/train/.refiner_examples.
+$T2V synth --preset train --out data/synth --seed 100 --count 20 --frames 25 --samples 4 --size 256x256 \
+    --no-shared-first-frame
+mkdir -p data/synth/refiner && for clip in data/synth/train/*_00001[01]?; do ln -sfn "$PWD/$clip" data/synth/refiner/; done
+$T2V train --stage refiner --data data/synth/refiner --model out/train/dit_v2_tracks/model --out out/train/refiner_v3 \
+    --steps "${REFINER_STEPS:-3000}" --batch-size 8 --crop 128 --lr 1e-3 --val-every 250 --checkpoint-every 250
+
+# 8. Ship the track model with its refiner (the camera baseline stays in out/train/dit_v2_camera/model).
+rm -rf models/default.new && cp -r out/train/refiner_v3/model models/default.new
 cp models/default/README.md models/default.new/ 2>/dev/null || true
 rm -rf models/default && mv models/default.new models/default

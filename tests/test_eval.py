@@ -67,6 +67,22 @@ def test_identical_images_give_infinite_psnr_written_json_safely(tmp_path):
     assert json.loads((tmp_path / "r.json").read_text()) == {"psnr": "inf", "gap": None, "n": 3}
 
 
+def test_sharpness_ratio_and_flicker_on_hand_made_videos():
+    import cv2
+
+    frames, _ = render(source_camera((64, 48), 4))
+    visible = np.ones(frames.shape[:3], bool)
+    same = fidelity_metrics(frames, frames, visible)
+    assert same["sharpness_ratio"] == pytest.approx(1.0) and same["flicker"] == pytest.approx(0.0)
+    blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 2.0) for f in frames])
+    assert fidelity_metrics(blurred, frames, visible)["sharpness_ratio"] < 0.5
+    pulse = np.array([0, 12, 0, 12])[:, None, None, None]  # brightness pumping by 12 levels every frame
+    flickering = np.clip(frames.astype(int) + pulse, 0, 255).astype(np.uint8)
+    assert fidelity_metrics(flickering, frames, visible)["flicker"] > 3.0
+    frozen = np.repeat(frames[:1], len(frames), 0)
+    assert fidelity_metrics(frozen, frames, visible)["flicker"] < 0  # changes less than the truth
+
+
 def test_shifted_video_gives_the_shift_as_tracking_error():
     camera = orbit_camera(source_camera((128, 96), 8), 10.0)
     frames, _ = render(camera)

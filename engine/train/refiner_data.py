@@ -4,6 +4,8 @@ For each clip of a ``t2v synth`` folder our tracker runs on camera 0's video alo
 length, and its tracks are moved onto the clip's world by the frame-0 similarity: the geometry the
 evaluation conditions on (:func:`..eval.methods.source_tracks`, which also caches it). Targets:
 
+- the source camera itself (ground truth: the source video): the warp shows everything, and the
+  refiner must give it back unchanged;
 - every other camera of the clip (ground truth: its rendered frames);
 - on static clips, the source camera :data:`TIME_SHIFT` frames later (ground truth: the source video
   that many frames later): the check real footage allows without a second camera, so no clip of
@@ -78,7 +80,8 @@ def _targets(clip) -> list[tuple[str, slice, CameraTrack, np.ndarray]]:
     """(name, source frames, target camera, ground truth) of each target of a loaded clip."""
     source = clip.source
     T = len(source.frames)
-    out = [(f"cam{k}", slice(0, T), view.camera, view.frames) for k, view in enumerate(clip.views) if k > 0]
+    out = [("source" if k == 0 else f"cam{k}", slice(0, T), view.camera, view.frames)
+           for k, view in enumerate(clip.views)]
     if clip.kind == "static" and T > TIME_SHIFT + 1:
         cam = source.camera
         shifted = CameraTrack(cam.K[TIME_SHIFT:], cam.w2c[TIME_SHIFT:], cam.size, cam.fps)
