@@ -51,6 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="total optimizer steps (vae 400, dit 2000)")
     parser.add_argument("--batch-size", type=int, help="samples per step over all processes (vae 2, dit 4)")
     parser.add_argument("--lr", type=float, help="peak AdamW learning rate (vae 1e-3, dit 3e-4)")
+    parser.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                        help="learning rate after the warm-up: constant (default) or cosine down to 0")
     parser.add_argument("--seed", type=int, default=0, help="initialisation, batches and noise (default 0)")
     parser.add_argument("--size", type=int, default=128, help="training frame size in pixels, square (default 128)")
     parser.add_argument("--vae", type=Path, help="stage dit, tiny: the trained VAE folder (OUT/vae of stage vae)")
@@ -163,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out, steps=args.steps or defaults["steps"], batch_size=args.batch_size or defaults["batch_size"],
         lr=args.lr or defaults["lr"], seed=args.seed, resume=args.resume,
         checkpoint_every=args.checkpoint_every, val_every=args.val_every,
-        time_budget_s=None if args.time_budget is None else 60.0 * args.time_budget)
+        time_budget_s=None if args.time_budget is None else 60.0 * args.time_budget, lr_schedule=args.lr_schedule)
     if args.stage == "refiner":
         stage, train, val = _refiner_stage(args, options, crop, info)
     else:

@@ -2,7 +2,8 @@
 
 Both stages share one loop (:func:`run_loop`): AdamW with linear warm-up, gradient clipping,
 step-seeded randomness (:func:`.checkpoint.step_generator`), a loss log (``<out>/log.jsonl``, one
-JSON object per step: step, loss, lr, seconds; validation rows carry ``val_*`` keys), a validation
+JSON object per step: step, loss, lr, seconds; validation rows carry ``val_*`` keys), a constant or
+cosine learning rate after the warm-up (:func:`learning_rate`), a validation
 pass every ``val_every`` steps and at the end, checkpoints every ``checkpoint_every`` steps and at
 the end (``<out>/checkpoints``), ``resume`` from the latest one (same step, same weights, same
 optimizer state, same future batches), and a tqdm progress bar. Under ``torchrun`` the trained
@@ -53,6 +54,7 @@ class TrainOptions:
     weight_decay: float = 0.01
     progress: bool = True
     time_budget_s: float | None = None  # stop (validate, checkpoint, save) once this much wall time has passed
+    lr_schedule: str = "constant"  # after the warm-up: "constant", or "cosine" (down to 0 at the last step)
 
 
 @dataclasses.dataclass
@@ -131,7 +133,7 @@ def run_loop(stage: Stage, options: TrainOptions, info: DistInfo = SINGLE_PROCES
     out_of_time = False
     done = start
     for step in range(start, options.steps):
-        lr = options.lr * min(1.0, (step + 1) / WARMUP_STEPS)
+        lr = learning_rate(options, step)
         for group in optimizer.param_groups:
             group["lr"] = lr
         generator = step_generator(options.seed, step)
@@ -174,6 +176,15 @@ def run_loop(stage: Stage, options: TrainOptions, info: DistInfo = SINGLE_PROCES
         model.eval()
         summary["output"] = str(stage.finish())
     return summary
+
+
+def learning_rate(options: TrainOptions, step: int) -> float:
+    """The learning rate of ``step`` (0-based): linear warm-up over :data:`WARMUP_STEPS`, then
+    ``options.lr_schedule``."""
+    lr = options.lr * min(1.0, (step + 1) / WARMUP_STEPS)
+    if options.lr_schedule == "cosine":
+        lr *= 0.5 * (1.0 + math.cos(math.pi * step / max(options.steps, 1)))
+    return lr
 
 
 def _out_of_time(t0: float, budget_s: float | None, info: DistInfo) -> bool:

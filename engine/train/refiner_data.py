@@ -1,21 +1,24 @@
 """Training examples of the refiner (stage ``refiner``): synthetic clips → what the pipeline's refiner sees.
 
 For each clip of a ``t2v synth`` folder our tracker runs on camera 0's video alone, told the focal
-length, and its tracks are moved onto the clip's world by the frame-0 similarity: the geometry the
-evaluation conditions on (:func:`..eval.methods.source_tracks`, which also caches it). Targets:
+length, and its tracks are moved onto the clip's world by the frame-0 similarity
+(:func:`..eval.methods.source_tracks`, which also caches them). Targets:
 
-- the source camera itself (ground truth: the source video): the warp shows everything, and the
-  refiner must give it back unchanged;
-- every other camera of the clip (ground truth: its rendered frames);
-- on static clips, the source camera :data:`TIME_SHIFT` frames later (ground truth: the source video
-  that many frames later): the check real footage allows without a second camera, so no clip of
-  real footage is needed to learn it.
+- the source camera itself, as the tracker recovered it (ground truth: the source video);
+- the tracker's source camera :data:`TIME_SHIFT` frames later (static clips; ground truth: the
+  source video that many frames later): the check real footage allows without a second camera;
+- every other camera of the clip (ground truth: its rendered frames). These are warped along the
+  clip's *ground-truth* depth and source camera: the tracker's pose and scale errors move the
+  target's content by pixels against the warp, and a refiner trained on that learns to blur what
+  the footage shows. On a user's shot the target camera is set in the tracker's own world, so
+  that error does not arise; what remains — holes, seams, depth errors within the source — the
+  first two kinds teach.
 
 For each target the source is warped with its dense depth exactly as the pipeline does
 (:meth:`..model.pipeline.Track2ViewPipeline.refine` calls the same :func:`..warp.iter_warp`), and the
 model's transformer generates its coarse view (the pipeline without its refiner). An example is
-cached as ``<cache>/<clip>-<target>-<key>.npz``; the key changes with the clip, the tracker's code
-and the transformer's weights.
+cached as ``<cache>/<clip>-<target>-<key>.npz``; the key changes with :data:`EXAMPLES_VERSION`, the
+clip, the tracker's code and the transformer's weights.
 """
 
 from __future__ import annotations
@@ -28,13 +31,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from ..eval.fidelity import NO_HIT_DEPTH
 from ..geometry.camera import CameraTrack
 from ..io.atomic import atomic_file
 from ..io.npz import read_npz
+from ..io.tracks import Tracks
 
 TIME_SHIFT = 8
 """Frames between the source camera and the time-shifted target camera of a static clip."""
 COARSE_STEPS = 20
+EXAMPLES_VERSION = 2
 
 
 @dataclasses.dataclass
@@ -76,16 +82,21 @@ def _model_key(pipe) -> str:
     return digest.hexdigest()[:8]
 
 
-def _targets(clip) -> list[tuple[str, slice, CameraTrack, np.ndarray]]:
-    """(name, source frames, target camera, ground truth) of each target of a loaded clip."""
+def _targets(clip, tracks: Tracks) -> list[tuple[str, slice, Tracks, CameraTrack, np.ndarray, np.ndarray | None]]:
+    """(name, source frames, source tracks, target camera, ground truth, given source depth or None) of
+    each target of a loaded clip whose source ``tracks`` are aligned to its world."""
     source = clip.source
     T = len(source.frames)
-    out = [("source" if k == 0 else f"cam{k}", slice(0, T), view.camera, view.frames)
-           for k, view in enumerate(clip.views)]
+    recovered = CameraTrack(tracks.K, tracks.w2c, tracks.size, tracks.fps)
+    out = [("source", slice(0, T), tracks, recovered, source.frames, None)]
     if clip.kind == "static" and T > TIME_SHIFT + 1:
-        cam = source.camera
-        shifted = CameraTrack(cam.K[TIME_SHIFT:], cam.w2c[TIME_SHIFT:], cam.size, cam.fps)
-        out.append((f"shift{TIME_SHIFT}", slice(0, T - TIME_SHIFT), shifted, source.frames[TIME_SHIFT:]))
+        shifted = CameraTrack(tracks.K[TIME_SHIFT:], tracks.w2c[TIME_SHIFT:], tracks.size, tracks.fps)
+        out.append((f"shift{TIME_SHIFT}", slice(0, T - TIME_SHIFT), tracks.subset(slice(0, T - TIME_SHIFT)),
+                    shifted, source.frames[TIME_SHIFT:], None))
+    truth_tracks = dataclasses.replace(tracks, K=source.camera.K, w2c=source.camera.w2c)
+    truth_depth = np.where(source.depth < NO_HIT_DEPTH, source.depth, 0.0).astype(np.float32)
+    out += [(f"cam{k}", slice(0, T), truth_tracks, view.camera, view.frames, truth_depth)
+            for k, view in enumerate(clip.views) if k > 0]
     return out
 
 
@@ -104,13 +115,12 @@ def refiner_examples(pipe, clips: list[Path], cache: Path,
     examples = []
     for i, folder in enumerate(clips):
         clip = load_clip(folder)
-        key = f"{tracks_cache_key(folder)}{model_key}"
-        for name, frames, camera, truth in _targets(clip):
+        tracks, _ = source_tracks(folder, clip.source, cache / "tracks")
+        key = f"v{EXAMPLES_VERSION}{tracks_cache_key(folder)}{model_key}"
+        for name, frames, source, camera, truth, depth in _targets(clip, tracks):
             path = cache / f"{folder.name}-{name}-{key}.npz"
             if not path.is_file():
-                tracks, _ = source_tracks(folder, clip.source, cache / "tracks")
-                example = make_example(pipe, path.stem, clip.source.frames[frames], tracks.subset(frames), camera,
-                                       truth)
+                example = make_example(pipe, path.stem, clip.source.frames[frames], source, camera, truth, depth)
                 with atomic_file(path) as tmp:
                     with open(tmp, "wb") as f:
                         np.savez_compressed(f, warp=example.warp, hole=example.hole, coarse=example.coarse,
@@ -122,16 +132,17 @@ def refiner_examples(pipe, clips: list[Path], cache: Path,
     return examples
 
 
-def make_example(pipe, name: str, frames: np.ndarray, tracks, camera: CameraTrack,
-                 truth: np.ndarray) -> RefinerExample:
+def make_example(pipe, name: str, frames: np.ndarray, tracks: Tracks, camera: CameraTrack, truth: np.ndarray,
+                 depth: np.ndarray | None = None) -> RefinerExample:
     """One example: ``frames`` (T, H, W, 3) uint8 warped along ``tracks`` into ``camera`` (as the
-    pipeline's refiner sees them) and the transformer's coarse view of the same target."""
+    pipeline's refiner sees them; ``depth`` (T, H, W) wins where it is positive) and the transformer's
+    coarse view of the same target."""
     from ..dense_depth import dense_depth
     from ..pairing import pair_tracks
     from ..warp import warp_video
 
     paired = pair_tracks(tracks, camera)
-    depth = dense_depth(frames, paired)
-    warp, hole = warp_video(frames, paired, camera, depth)
+    dense = dense_depth(frames, paired, given=depth)
+    warp, hole = warp_video(frames, paired, camera, dense)
     coarse = pipe(frames, paired, camera, num_inference_steps=COARSE_STEPS, anchor=False).frames
     return RefinerExample(name, warp, hole, coarse, np.asarray(truth))
