@@ -1,5 +1,5 @@
 """The refiner on held-out examples, against what it replaces: PSNR over the frame, the warp's covered pixels
-and its holes.
+and its holes (squared errors pooled over the examples).
 
 Examples come from ``t2v train --stage refiner`` (cached in ``--cache``; the held-out clips are the last
 ``--held-out`` of ``--data``, as in training). Rows: the warp alone (holes black), the warp with its holes
@@ -33,6 +33,13 @@ def refined(refiner: Track2ViewRefiner, example) -> np.ndarray:
     return np.round(torch.stack(out).permute(0, 2, 3, 1).numpy() * 255).astype(np.uint8)
 
 
+def pooled_psnr(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> float:
+    """PSNR over all pixels of (output, truth, hole) rows pooled (an exact example does not make it infinite)."""
+    if not rows:
+        return float("nan")
+    return psnr(np.concatenate([r[0] for r in rows]), np.concatenate([r[1] for r in rows]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("data/synth/train"))
@@ -60,16 +67,16 @@ def main() -> None:
           f"holes {np.mean([e.hole.mean() for e in examples]):.1%} of the pixels")
     print(f"{'method':24s} {'PSNR':>6s} {'covered':>7s} {'holes':>6s} | " + " ".join(f"{k:>7s}" for k in kinds))
     for name, method in methods.items():
-        full, covered, holes, by_kind = [], [], [], {k: [] for k in kinds}
+        rows = {k: [] for k in kinds}
         for e in examples:
             out = method(e)
-            full.append(psnr(out, e.truth))
-            covered.append(psnr(out, e.truth, ~e.hole))
-            if e.hole.any():
-                holes.append(psnr(out, e.truth, e.hole))
-            by_kind[next(k for k in kinds if e.name.split("-")[1].startswith(k))].append(full[-1])
-        print(f"{name:24s} {np.mean(full):6.2f} {np.mean(covered):7.2f} {np.mean(holes):6.2f} | "
-              + " ".join(f"{np.mean(v) if v else float('nan'):7.2f}" for v in by_kind.values()), flush=True)
+            kind = next(k for k in kinds if e.name.split("-")[1].startswith(k))
+            rows[kind].append((out.reshape(-1, 3), e.truth.reshape(-1, 3), e.hole.reshape(-1)))
+        every = [r for kind_rows in rows.values() for r in kind_rows]
+        out, truth, hole = (np.concatenate(parts) for parts in zip(*every, strict=True))
+        by_kind = [pooled_psnr(kind_rows) for kind_rows in rows.values()]
+        print(f"{name:24s} {psnr(out, truth):6.2f} {psnr(out, truth, ~hole):7.2f} {psnr(out, truth, hole):6.2f} | "
+              + " ".join(f"{v:7.2f}" for v in by_kind), flush=True)
 
 
 if __name__ == "__main__":

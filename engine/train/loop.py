@@ -328,16 +328,18 @@ def refiner_stage(pipe, train_examples: list, val_examples: list, options: Train
 
     @torch.no_grad()
     def validate():
-        scores, hole_scores = [], []
+        """PSNR over all held-out pixels and over the warp's holes (pooled squared errors, so an example
+        given back exactly does not make the mean infinite)."""
+        outputs, truths, holes = [], [], []
         for example in val_examples or train_examples[:1]:
             out = np.stack([refiner(*refiner_inputs(example.warp[t], example.hole[t], example.coarse[t],
                                                     info.device))[0].permute(1, 2, 0).cpu().numpy()
                             for t in range(example.num_frames)])
-            out = np.round(out * 255).astype(np.uint8)
-            scores.append(psnr(out, example.truth))
-            if example.hole.any():
-                hole_scores.append(psnr(out, example.truth, example.hole))
-        return {"psnr": float(np.mean(scores)), "psnr_holes": float(np.mean(hole_scores)) if hole_scores else math.nan}
+            outputs.append(np.round(out * 255).astype(np.uint8).reshape(-1, 3))
+            truths.append(example.truth.reshape(-1, 3))
+            holes.append(example.hole.reshape(-1))
+        out, truth, hole = np.concatenate(outputs), np.concatenate(truths), np.concatenate(holes)
+        return {"psnr": psnr(out, truth), "psnr_holes": psnr(out, truth, hole)}
 
     def finish():
         return pipe.save_pretrained(Path(options.out) / "model", overwrite=True, export_onnx=False)
