@@ -5,6 +5,9 @@ it and says what to do. The CLI prints it as one line and exits non-zero; Blende
 report it in the UI. Anything else is a bug and keeps its traceback.
 """
 
+import errno
+import signal
+
 
 class UserError(Exception):
     """Bad input or a bad setting; the message names the file/setting and the fix."""
@@ -12,3 +15,24 @@ class UserError(Exception):
 
 class Cancelled(Exception):
     """The user cancelled long work; partial outputs have been removed."""
+
+
+def cancel_on_sigterm() -> None:
+    """Make SIGTERM (a farm's or Blender's stop) raise :class:`Cancelled` in the main thread, as Ctrl-C
+    does, so the atomic writers remove their partial outputs before the process exits."""
+
+    def _raise(signum, frame):
+        raise Cancelled(f"terminated by signal {signum}")
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
+def disk_error_message(exc: OSError) -> str | None:
+    """A one-line message for an OS error while writing that the user can act on (a full disk, a quota,
+    a read-only file system), naming the file; None for other errors."""
+    where = f" while writing {exc.filename}" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on the device{where}: free some space or choose another output; nothing partial was kept"
+    if exc.errno == errno.EROFS:
+        return f"the file system is read-only{where}: choose another output"
+    return None

@@ -124,7 +124,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     progress(0.0, "reading footage")
     # The preview streams the footage through a window of frames; the model needs it all at once.
     video, source_tracks = load_footage_and_tracks(str(footage), str(tracks), frames, stream=preview)
-    out = check_writable_target(out, overwrite)
+    out = check_writable_target(out, overwrite, inputs=(footage, tracks, camera, model))
     target = camera_for_frames(target, video.num_frames)
     progress(0.05, "dense depth")
     depth = dense_depth_for(tracks, video.frames, source_tracks,

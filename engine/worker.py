@@ -41,7 +41,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import Cancelled, UserError
+from .errors import Cancelled, UserError, cancel_on_sigterm
 from .runtime import limit_blas_threads
 
 JOB_PREFIX = "track2view.engine."
@@ -113,16 +113,12 @@ def resolve_job(job: str) -> Callable[[dict, Progress], dict]:
     return fn
 
 
-def _raise_cancelled(signum, frame):
-    raise Cancelled(f"terminated by signal {signum}")
-
-
 def main() -> int:
     """Serve one request from stdin; returns the exit code (0 result, 1 error, 130 cancelled)."""
     protocol = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)                      # stray prints (also from C) go to stderr
     sys.stdout = sys.stderr
-    signal.signal(signal.SIGTERM, _raise_cancelled)
+    cancel_on_sigterm()
 
     def emit(message: dict) -> None:
         protocol.write(json.dumps(message) + "\n")

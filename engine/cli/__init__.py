@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import Cancelled, UserError
+from ..errors import Cancelled, UserError, cancel_on_sigterm, disk_error_message
 from ..runtime import limit_blas_threads
 
 
@@ -51,10 +51,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    cancel_on_sigterm()
     try:
         return int(args._run(args) or 0)
     except UserError as exc:
         print(f"t2v {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        message = disk_error_message(exc)
+        if message is None:
+            raise
+        print(f"t2v {args.command}: error: {message}", file=sys.stderr)
         return 1
     except (Cancelled, KeyboardInterrupt):
         print(f"t2v {args.command}: cancelled; no partial output was kept", file=sys.stderr)

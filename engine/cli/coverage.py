@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     outputs = [p for p in (args.plot, args.json) if p is not None]
     for path in outputs:
-        check_writable_target(path, args.overwrite)
+        check_writable_target(path, args.overwrite, inputs=(args.tracks, args.camera, args.footage))
     report = coverage_of_file(args.tracks, load_camera_json(args.camera), footage=args.footage,
                               threshold=args.threshold)
 

@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     for flag, value in (("--steps", args.steps), ("--max-side", args.max_side)):
         if value is not None and value < 1:
             raise UserError(f"{flag} must be at least 1, got {value}")
-    out = check_writable_target(args.out, args.overwrite)
+    out = check_writable_target(args.out, args.overwrite,
+                                inputs=(args.model, args.footage, args.tracks, args.camera))
     footage, tracks = load_footage_and_tracks(str(args.footage), str(args.tracks))
     camera = camera_for_frames(load_camera_json(args.camera), len(footage.frames))
     with progress_bar() as progress:

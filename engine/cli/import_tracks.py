@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.tracks import save_tracks
     from ..tracking.import_tracks import import_tracks
 
-    out = check_writable_target(args.out, args.overwrite)
+    out = check_writable_target(args.out, args.overwrite, inputs=(args.input, args.video, args.depth))
     size = None
     if args.size:
         try:

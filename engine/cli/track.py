@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from ..tracking.pipeline import TrackOptions, report_path, track_footage, write_outputs
     from ._progress import progress_bar
 
-    out = check_writable_target(args.out, args.overwrite)
+    out = check_writable_target(args.out, args.overwrite, inputs=(args.input, args.depth))
     options = TrackOptions(max_points=args.max_points, frames=parse_frames(args.frames), focal_px=args.focal_px,
                            lens_mm=args.lens_mm, sensor_mm=args.sensor_mm, depth=args.depth)
     with progress_bar() as progress:

@@ -26,11 +26,79 @@ from ..errors import UserError
 from ..io.atomic import atomic_file
 
 CAMERA_FORMAT = 1
+MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 16, 8192
+"""Image width/height limits (pixels) of every camera and tracks file: 8K DCI is the largest."""
+ROTATION_TOLERANCE = 1e-3
+"""Largest |R Rᵀ − I| entry of a pose's rotation: a scaled, sheared or zero matrix is refused."""
+MAX_FPS = 1000.0
+
+
+def image_size(value, what: str = "camera 'size'") -> tuple[int, int]:
+    """(W, H) from ``value`` = [W, H], two whole numbers within the image limits; :class:`UserError`
+    naming ``what`` otherwise (e.g. a string "384x216", one number, or 20000 pixels)."""
+    if isinstance(value, (str, bytes)) or np.ndim(value) != 1 or len(value) != 2:
+        raise UserError(f"{what} must be [width, height] in pixels, got {value!r}")
+    sides = []
+    for side in value:
+        if isinstance(side, (bool, np.bool_)) or not isinstance(side, (int, float, np.integer, np.floating)):
+            raise UserError(f"{what} must be [width, height] in pixels (whole numbers), got {value!r}")
+        if not (np.isfinite(side) and float(side).is_integer()):
+            raise UserError(f"{what} must be whole numbers of pixels, got {value!r}")
+        if not MIN_IMAGE_SIDE <= side <= MAX_IMAGE_SIDE:
+            raise UserError(f"{what} {list(value)} is out of range: width and height must be "
+                            f"{MIN_IMAGE_SIDE}..{MAX_IMAGE_SIDE} pixels")
+        sides.append(int(side))
+    return sides[0], sides[1]
+
+
+def check_frame_rate(fps: float, what: str = "camera 'fps'") -> float:
+    """``fps`` as a float in (0, :data:`MAX_FPS`]; :class:`UserError` naming ``what`` otherwise."""
+    try:
+        fps = float(fps)
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(f"{what} must be a number of frames per second, got {fps!r}") from None
+    if not 0 < fps <= MAX_FPS:
+        raise UserError(f"{what} must be in (0, {MAX_FPS:g}] frames per second, got {fps}")
+    return fps
+
+
+def check_intrinsics(K: np.ndarray, what: str = "camera 'K'") -> None:
+    """Refuse intrinsics (T, 3, 3) that are not finite pinhole matrices with positive focal lengths
+    (bottom row [0, 0, 1]), naming the first bad frame."""
+    bad = ~np.isfinite(K).all((1, 2))
+    bad |= (K[:, 0, 0] <= 0) | (K[:, 1, 1] <= 0)
+    bad |= np.abs(K[:, 2] - [0.0, 0.0, 1.0]).max(1) > 1e-6
+    bad |= np.abs(K[:, 1, 0]) > 1e-6
+    if bad.any():
+        t = int(np.argmax(bad))
+        raise UserError(f"{what} of frame {t} is not a pinhole camera matrix with positive focal lengths "
+                        f"([[fx, s, cx], [0, fy, cy], [0, 0, 1]], fx, fy > 0): {np.round(K[t], 4).tolist()}")
+
+
+def check_poses(w2c: np.ndarray, what: str = "camera 'w2c'") -> None:
+    """Refuse poses (T, 4, 4) that are not finite rigid transforms (rotation orthonormal within
+    :data:`ROTATION_TOLERANCE`, determinant +1, bottom row [0, 0, 0, 1]), naming the first bad frame."""
+    R = w2c[:, :3, :3]
+    finite = np.isfinite(w2c).all((1, 2))
+    R = np.where(finite[:, None, None], R, np.eye(3))
+    off = np.abs(R @ np.swapaxes(R, 1, 2) - np.eye(3)).max((1, 2))
+    bad = ~finite | (off > ROTATION_TOLERANCE) | (np.linalg.det(R) < 0)
+    bad |= np.abs(np.where(finite[:, None], w2c[:, 3], 0) - [0.0, 0.0, 0.0, 1.0]).max(1) > 1e-6
+    if bad.any():
+        t = int(np.argmax(bad))
+        raise UserError(f"{what} of frame {t} is not a rigid world-to-camera transform (a rotation without "
+                        f"scale, shear or mirroring, and a translation; bottom row [0, 0, 0, 1]): "
+                        f"{np.round(w2c[t], 4).tolist()}")
 
 
 @dataclasses.dataclass
 class CameraTrack:
-    """A camera over T frames: ``K`` (T, 3, 3), ``w2c`` (T, 4, 4), ``size`` (W, H) pixels."""
+    """A camera over T frames: ``K`` (T, 3, 3), ``w2c`` (T, 4, 4), ``size`` (W, H) pixels.
+
+    Values are checked on construction (:func:`check_intrinsics`, :func:`check_poses`,
+    :func:`image_size`, :func:`check_frame_rate`): every camera in the engine is a pinhole camera
+    with a rigid pose and a size within the image limits.
+    """
 
     K: np.ndarray
     w2c: np.ndarray
@@ -53,11 +121,10 @@ class CameraTrack:
             raise UserError(f"camera has {len(K)} intrinsics but {len(w2c)} poses")
         self.K = np.broadcast_to(K, (T, 3, 3)).copy()
         self.w2c = np.broadcast_to(w2c, (T, 4, 4)).copy()
-        if not (np.isfinite(self.K).all() and np.isfinite(self.w2c).all()):
-            raise UserError("camera 'K'/'w2c' contain NaN or inf")
-        self.size = (int(self.size[0]), int(self.size[1]))
-        if self.size[0] <= 0 or self.size[1] <= 0:
-            raise UserError(f"camera 'size' must be positive (W, H), got {self.size}")
+        check_intrinsics(self.K)
+        check_poses(self.w2c)
+        self.size = image_size(self.size)
+        self.fps = check_frame_rate(self.fps)
 
     @property
     def num_frames(self) -> int:
@@ -124,8 +191,8 @@ def load_camera_json(path: str | os.PathLike) -> CameraTrack:
         raise UserError(f"camera file not found: {path}")
     try:
         doc = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path} is not valid JSON ({exc})") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
+        raise UserError(f"{path} is not valid JSON ({type(exc).__name__}: {str(exc)[:200]})") from None
     if not isinstance(doc, dict):
         raise UserError(f"{path}: expected a JSON object with 'K', 'w2c' and 'size'")
     missing = [k for k in ("K", "w2c", "size") if k not in doc]
@@ -135,6 +202,6 @@ def load_camera_json(path: str | os.PathLike) -> CameraTrack:
         raise UserError(f"{path}: camera format {doc.get('format')} is not supported")
     try:
         return CameraTrack(K=np.asarray(doc["K"], float), w2c=np.asarray(doc["w2c"], float),
-                           size=tuple(doc["size"]), fps=float(doc.get("fps", 24.0)))
-    except (UserError, ValueError, TypeError) as exc:
-        raise UserError(f"{path}: {exc}") from exc
+                           size=image_size(doc["size"]), fps=check_frame_rate(doc.get("fps", 24.0)))
+    except (UserError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise UserError(f"{path}: {str(exc)[:300]}") from None

@@ -30,5 +30,8 @@ def read_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
                 except ValueError:  # an object array: skipped on purpose
                     continue
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{path} is not a readable {what} ({exc})") from exc
+        raise UserError(f"{path} is not a readable {what} ({str(exc)[:200]})") from None
+    except MemoryError:
+        raise UserError(f"{path} is not a readable {what}: an array header claims more memory than there "
+                        f"is (a damaged or foreign file)") from None
     return arrays

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from ..geometry.camera import check_frame_rate, check_intrinsics, check_poses, image_size
 from .atomic import atomic_file
 from .npz import read_npz
 
@@ -66,7 +67,11 @@ class Tracks:
         self.uv = np.asarray(self.uv, np.float32)
         self.vis = np.asarray(self.vis, bool)
         self.conf = np.asarray(self.conf, np.float32)
-        self.rgb = np.asarray(self.rgb, np.uint8)
+        rgb = np.asarray(self.rgb)
+        if rgb.dtype.kind not in "iub" and not (np.isfinite(rgb).all() and 0 <= rgb.min(initial=0)
+                                               and rgb.max(initial=0) <= 255):
+            raise UserError("tracks: 'rgb' must be colours 0..255")
+        self.rgb = rgb.astype(np.uint8)
         self.K = np.asarray(self.K, np.float32)
         self.w2c = np.asarray(self.w2c, np.float32)
         self.size = (int(self.size[0]), int(self.size[1]))
@@ -114,10 +119,13 @@ class Tracks:
         if present and len(present) != len(_PAIRED):
             missing = sorted(set(_PAIRED) - set(present))
             raise UserError(f"{source}: paired tracks need all of {_PAIRED}; missing {missing}")
-        if self.size[0] <= 0 or self.size[1] <= 0:
-            raise UserError(f"{source}: 'size' must be positive (W, H), got {self.size}")
-        if not self.fps > 0:
-            raise UserError(f"{source}: 'fps' must be positive, got {self.fps}")
+        self.size = image_size(self.size, f"{source}: 'size'")
+        self.fps = check_frame_rate(self.fps, f"{source}: 'fps'")
+        check_intrinsics(self.K.astype(np.float64), f"{source}: 'K'")
+        check_poses(self.w2c.astype(np.float64), f"{source}: 'w2c'")
+        if T and N and not np.isfinite(self.xyz[self.vis]).all(-1).any():
+            raise UserError(f"{source}: no visible track has a finite 3D position ('xyz' is NaN or inf "
+                            f"wherever 'vis' is true)")
         if self.frame_start < 0:
             raise UserError(f"{source}: 'frame_start' must be a footage frame (0 or more), got {self.frame_start}")
 
@@ -180,19 +188,22 @@ def load_tracks(path: str | os.PathLike) -> Tracks:
     if "format" not in arrays:
         raise UserError(f"{path} is not a Track2View tracks file (no 'format' entry); bring another tracker's "
                         "result in with `t2v import-tracks`")
-    version = int(arrays.pop("format"))
-    if version != TRACKS_FORMAT:
-        raise UserError(f"{path}: tracks format {version} is not supported (expected {TRACKS_FORMAT})")
+    version = arrays.pop("format")
+    if version.shape != () or not np.issubdtype(version.dtype, np.integer) or int(version) != TRACKS_FORMAT:
+        raise UserError(f"{path}: tracks format {version!r} is not supported (expected {TRACKS_FORMAT})")
     names = {f.name for f in dataclasses.fields(Tracks)}
     required = {f.name for f in dataclasses.fields(Tracks) if f.default is dataclasses.MISSING}
     missing = sorted(required - set(arrays))
     if missing:
         raise UserError(f"{path}: tracks file lacks {missing}")
     kw = {k: v for k, v in arrays.items() if k in names}
-    kw["size"] = tuple(int(s) for s in kw["size"])
-    kw["fps"] = float(kw["fps"])
-    kw["frame_start"] = int(kw.get("frame_start", 0))
     try:
+        kw["size"] = image_size(kw["size"].tolist(), "'size'")
+        kw["fps"] = check_frame_rate(kw["fps"].item() if kw["fps"].size == 1 else kw["fps"], "'fps'")
+        start = kw.get("frame_start", np.int64(0))
+        if start.shape != () or not np.issubdtype(start.dtype, np.integer):
+            raise UserError(f"'frame_start' must be a whole frame number, got {start!r}")
+        kw["frame_start"] = int(start)
         return Tracks(**kw)
-    except UserError as exc:
-        raise UserError(f"{path}: {exc}") from exc
+    except (UserError, ValueError, TypeError, OverflowError) as exc:
+        raise UserError(f"{path}: {str(exc)[:300]}") from None

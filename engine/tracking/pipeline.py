@@ -220,7 +220,8 @@ def track_job(params: dict, progress: Callable[[float, str], None]) -> dict:
     (0-based, stop exclusive, either may be null), ``focal_px``, ``lens_mm`` + ``sensor_mm``, ``depth``
     (folder), ``overwrite`` (bool). Returns ``{"tracks": path, "report": {...}}``.
     """
-    out = check_writable_target(params["out"], bool(params.get("overwrite", False)))
+    out = check_writable_target(params["out"], bool(params.get("overwrite", False)),
+                                inputs=(params["input"], params.get("depth")))
     frames = params.get("frames")
     options = TrackOptions(max_points=int(params.get("max_points") or DEFAULT_MAX_POINTS),
                            frames=slice(*frames) if frames else None,
