@@ -66,9 +66,22 @@ def intrinsics_from_blender(scene: bpy.types.Scene, cam_data) -> np.ndarray:
     ])
 
 
-def w2c_from_matrix_world(matrix_world) -> np.ndarray:
-    """World-to-camera (4, 4) in OpenCV axes from a Blender camera's ``matrix_world``."""
-    return _BLENDER_TO_CV @ np.linalg.inv(np.array(matrix_world, dtype=np.float64))
+def w2c_from_matrix_world(matrix_world, name: str = "camera") -> np.ndarray:
+    """World-to-camera (4, 4) in OpenCV axes from a Blender camera's ``matrix_world``.
+
+    The object's scale is divided out of the matrix, as Blender's own camera view does; a zero scale
+    (no view) or a mirroring one (a negative scale, which Blender's view would not show either) is a
+    :class:`UserError` naming the camera object ``name``.
+    """
+    m = np.array(matrix_world, dtype=np.float64)
+    scale = np.linalg.norm(m[:3, :3], axis=0)
+    if not np.isfinite(m).all() or scale.min() < 1e-8:
+        raise UserError(f"camera '{name}' has a zero scale: set its scale to 1 (Object properties → Transform)")
+    m[:3, :3] /= scale
+    if np.linalg.det(m[:3, :3]) < 0:
+        raise UserError(f"camera '{name}' has a negative (mirroring) scale: set its scale to 1 "
+                        f"(Object properties → Transform)")
+    return _BLENDER_TO_CV @ np.linalg.inv(m)
 
 
 def matrix_world_from_w2c(w2c: np.ndarray) -> Matrix:
@@ -105,7 +118,7 @@ def camera_tracks_from_blender(scene: bpy.types.Scene, camera_objs: Sequence[bpy
             scene.frame_set(int(frame))
             for i, camera_obj in enumerate(camera_objs):
                 Ks[i].append(intrinsics_from_blender(scene, camera_obj.data))
-                w2cs[i].append(w2c_from_matrix_world(camera_obj.matrix_world))
+                w2cs[i].append(w2c_from_matrix_world(camera_obj.matrix_world, camera_obj.name))
     finally:
         scene.frame_set(current[0], subframe=current[1])
     fps = scene.render.fps / scene.render.fps_base

@@ -58,7 +58,7 @@ def overlay_points(scene: bpy.types.Scene, camera_obj: bpy.types.Object) -> tupl
     if camera_obj.data.type != "PERSP":
         return None
     K = intrinsics_from_blender(scene, camera_obj.data)
-    w2c = w2c_from_matrix_world(camera_obj.matrix_world)
+    w2c = w2c_from_matrix_world(camera_obj.matrix_world, camera_obj.name)
     key = (_overlay_key(scene), id(tracks), t, K.tobytes(), w2c.tobytes())
     if _last[0] != key:  # redraws without a change (hover, UI) reuse the last frame's points
         cam = CameraTrack(K=K, w2c=w2c, size=render_size(scene))

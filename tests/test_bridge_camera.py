@@ -108,3 +108,21 @@ def test_keyframe_refuses_what_blender_cannot_express(bpy_factory):
         bcam.keyframe_camera_from_track(scene, obj, CameraTrack(K=K, w2c=np.eye(4), size=(32, 48)), 1)
     with pytest.raises(UserError, match="not a camera"):
         bcam.camera_track_from_blender(scene, None)
+
+
+@pytest.mark.bpy
+def test_object_scale_is_divided_out_as_blender_does_and_mirroring_or_zero_refused(bpy_factory):
+    bpy = bpy_factory
+    scene, obj = _animated_camera(bpy)
+    plain = bcam.camera_track_from_blender(scene, obj)
+    obj.scale = (2.0, 1.0, 0.5)
+    scaled = bcam.camera_track_from_blender(scene, obj)
+    np.testing.assert_allclose(scaled.w2c, plain.w2c, atol=1e-9)
+    points = np.array([[0.2, 3.0, 1.0], [-1.0, 2.5, 0.4]])
+    scene.frame_set(3)
+    uv, _ = scaled.project(np.broadcast_to(points, (scaled.num_frames, 2, 3)))
+    np.testing.assert_allclose(uv[2], _blender_projection(bpy, scene, obj, points), atol=1e-3)
+    for bad, words in (((-1.0, 1.0, 1.0), "negative"), ((0.0, 1.0, 1.0), "zero scale")):
+        obj.scale = bad
+        with pytest.raises(UserError, match=f"camera 'cam' has a {words}"):
+            bcam.camera_track_from_blender(scene, obj)

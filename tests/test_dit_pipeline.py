@@ -121,7 +121,7 @@ def test_source_camera_as_target_gives_back_the_footage(pipe):
 def test_output_has_the_target_cameras_size(pipe):
     frames, tracks, camera = make_clip(5)
     K = camera.K.copy()
-    K[0, 2], K[1, 2] = 23.5, 11.5
+    K[:, 0, 2], K[:, 1, 2] = 23.5, 11.5
     wide = CameraTrack(K, camera.w2c, (48, 24))
     out = pipe(frames, tracks, wide, num_inference_steps=1).frames
     assert out.shape == (5, 24, 48, 3)
@@ -310,6 +310,16 @@ def test_missing_corrupt_incompatible_model_folder(saved_model, tmp_path):
     (folder / "transformer" / "config.json").write_text(json.dumps({**config, "ffn_dim": 64}))
     with pytest.raises(UserError, match=r"transformer/diffusion_pytorch_model\.safetensors does not fit"):
         Track2ViewPipeline.from_pretrained(folder)
+
+    # A config asking for more or fewer layers than were saved, or for a window of no frames.
+    for change, words in (({"num_layers": 6}, "tensors the config asks for are not in the weights"),
+                          ({"num_layers": -1}, "stored tensors have no place in it"),
+                          ({"frame_window": 0}, "frame_window=0 must be 1 \\+ 4k")):
+        shutil.rmtree(folder)
+        folder = _copy(saved_model, tmp_path)
+        (folder / "transformer" / "config.json").write_text(json.dumps({**config, **change}))
+        with pytest.raises(UserError, match=words):
+            Track2ViewPipeline.from_pretrained(folder)
 
     # Components that do not fit each other.
     shutil.rmtree(folder)

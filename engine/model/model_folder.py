@@ -89,10 +89,14 @@ def weights_files(folder: Path) -> list[Path]:
     return files
 
 
-def load_model_component(cls: type, folder: Path, torch_dtype: torch.dtype | None = None, **overrides: Any):
+def load_model_component(cls: type, folder: Path, torch_dtype: torch.dtype | None = None,
+                         not_stored: tuple[str, ...] = (), **overrides: Any):
     """``cls.from_pretrained(folder)`` (a diffusers ``ModelMixin``), local safetensors only.
 
-    ``overrides`` replace config values (e.g. the Track2View additions when loading a Wan folder).
+    ``overrides`` replace config values (e.g. the Track2View additions when loading a Wan folder);
+    ``not_stored`` names top-level parameters the weights may lack (set by the caller afterwards).
+    Every other parameter must come from the weights, and every stored tensor must have a place: a
+    config that asks for more or fewer layers than were saved is refused, never filled at random.
 
     Raises:
         UserError: naming the missing/corrupt file, or the weights file whose tensors do not fit
@@ -104,11 +108,24 @@ def load_model_component(cls: type, folder: Path, torch_dtype: torch.dtype | Non
     read_json(folder / MODEL_CONFIG_NAME)
     files = weights_files(folder)
     try:
-        return cls.from_pretrained(os.fspath(folder), use_safetensors=True, local_files_only=True,
-                                   torch_dtype=torch_dtype, **overrides)
+        model = cls.from_pretrained(os.fspath(folder), use_safetensors=True, local_files_only=True,
+                                    torch_dtype=torch_dtype, **overrides)
     except (OSError, ValueError, RuntimeError, TypeError, KeyError) as exc:
         raise UserError(f"{files[0]} does not fit {folder / MODEL_CONFIG_NAME} "
                         f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
+    stored = set()
+    for f in files:
+        with safe_open(f, framework="pt") as handle:
+            stored |= set(handle.keys())
+    expected = set(model.state_dict())
+    missing = sorted(k for k in expected - stored if k.split(".")[0] not in not_stored)
+    unexpected = sorted(stored - expected)
+    if missing or unexpected:
+        detail = (f"{len(missing)} tensors the config asks for are not in the weights (e.g. {missing[0]})"
+                  if missing else f"{len(unexpected)} stored tensors have no place in it (e.g. {unexpected[0]})")
+        raise UserError(f"{files[0]} does not fit {folder / MODEL_CONFIG_NAME}: {detail}; the config was "
+                        f"changed or belongs to other weights")
+    return model
 
 
 def load_scheduler(cls: type, folder: Path):

@@ -491,6 +491,10 @@ def check_compatible(transformer: Track2ViewTransformer3DModel, vae: Autoencoder
                      conditioner: TrackConditioner | CameraEmbedding, folder: Path | None = None) -> None:
     """Raise :class:`UserError` naming the config that does not fit the others."""
     where = (lambda name: folder / name / "config.json") if folder is not None else (lambda name: name)
+    window, factor = transformer.config.frame_window, int(vae.config.scale_factor_temporal)
+    if not isinstance(window, int) or window < 1 or (window - 1) % factor:
+        raise UserError(f"{where('transformer')}: frame_window={window!r} must be 1 + {factor}k video frames "
+                        f"(e.g. 25)")
     if vae.config.z_dim != transformer.config.in_channels:
         raise UserError(f"{where('vae')}: z_dim={vae.config.z_dim} but the transformer expects "
                         f"in_channels={transformer.config.in_channels}")

@@ -73,7 +73,7 @@ def load_wan_backbone(folder: str | os.PathLike, config: ModelConfig = WAN_1_3B,
     if not folder.is_dir():
         raise UserError(f"Wan model folder {folder} does not exist")
     transformer = load_model_component(Track2ViewTransformer3DModel, folder / "transformer", torch_dtype,
-                                       **config.transformer)
+                                       not_stored=("null_prompt",), **config.transformer)
     # The null prompt is not in a Wan checkpoint: diffusers leaves it uninitialised (on "meta").
     transformer.null_prompt = torch.nn.Parameter(
         _null_prompt(folder, transformer).to(transformer.patch_embedding.weight.device, transformer.dtype))
