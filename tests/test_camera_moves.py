@@ -34,7 +34,7 @@ def test_pivot_is_the_median_of_visible_positions():
     xyz = np.array([[[0, 0, 0], [2, 0, 0], [1, 5, 0], [100, 100, 100]]], float)
     vis = np.array([[True, True, True, False]])
     tracks = Tracks(xyz=xyz, uv=np.zeros((1, 4, 2)), vis=vis, conf=np.ones((1, 4)), rgb=np.zeros((4, 3)),
-                    K=np.eye(3)[None], w2c=np.eye(4)[None], size=(8, 8), fps=24)
+                    K=np.eye(3)[None], w2c=np.eye(4)[None], size=(16, 16), fps=24)
     np.testing.assert_allclose(cm.track_pivot(tracks), [1, 0, 0])
     tracks.vis[:] = False
     with pytest.raises(UserError, match="no visible tracks"):

@@ -115,7 +115,7 @@ def test_tracker_world_is_aligned_onto_the_ground_truth_world():
     A[:3, :3], A[:3, 3] = s * R, t
     A_inv = np.linalg.inv(A)
     w2c = truth.w2c.astype(np.float64) @ A_inv
-    w2c[:, :3, :] /= s  # keep rotations orthonormal: camera units shrink with the world
+    w2c[:, :3, :] *= s  # keep rotations orthonormal: camera units scale with the world
     w2c[:, 3, :] = [0, 0, 0, 1]
     moved = dataclasses.replace(truth, xyz=truth.xyz @ (s * R).T + t, w2c=w2c)
     view = SynthView(frames=frames, depth=depth, camera=camera, tracks=truth)

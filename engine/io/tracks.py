@@ -63,17 +63,18 @@ class Tracks:
     frame_start: int = 0
 
     def __post_init__(self) -> None:
-        self.xyz = np.asarray(self.xyz, np.float32)
-        self.uv = np.asarray(self.uv, np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # out-of-range values become inf: refused below
+            self.xyz = np.asarray(self.xyz, np.float32)
+            self.uv = np.asarray(self.uv, np.float32)
+            self.conf = np.asarray(self.conf, np.float32)
+            self.K = np.asarray(self.K, np.float32)
+            self.w2c = np.asarray(self.w2c, np.float32)
         self.vis = np.asarray(self.vis, bool)
-        self.conf = np.asarray(self.conf, np.float32)
         rgb = np.asarray(self.rgb)
         if rgb.dtype.kind not in "iub" and not (np.isfinite(rgb).all() and 0 <= rgb.min(initial=0)
                                                and rgb.max(initial=0) <= 255):
             raise UserError("tracks: 'rgb' must be colours 0..255")
         self.rgb = rgb.astype(np.uint8)
-        self.K = np.asarray(self.K, np.float32)
-        self.w2c = np.asarray(self.w2c, np.float32)
         self.size = (int(self.size[0]), int(self.size[1]))
         self.fps = float(self.fps)
         self.frame_start = int(self.frame_start)
@@ -123,7 +124,7 @@ class Tracks:
         self.fps = check_frame_rate(self.fps, f"{source}: 'fps'")
         check_intrinsics(self.K.astype(np.float64), f"{source}: 'K'")
         check_poses(self.w2c.astype(np.float64), f"{source}: 'w2c'")
-        if T and N and not np.isfinite(self.xyz[self.vis]).all(-1).any():
+        if self.vis.any() and not np.isfinite(self.xyz[self.vis]).all(-1).any():
             raise UserError(f"{source}: no visible track has a finite 3D position ('xyz' is NaN or inf "
                             f"wherever 'vis' is true)")
         if self.frame_start < 0:
@@ -190,7 +191,8 @@ def load_tracks(path: str | os.PathLike) -> Tracks:
                         "result in with `t2v import-tracks`")
     version = arrays.pop("format")
     if version.shape != () or not np.issubdtype(version.dtype, np.integer) or int(version) != TRACKS_FORMAT:
-        raise UserError(f"{path}: tracks format {version!r} is not supported (expected {TRACKS_FORMAT})")
+        shown = version.item() if version.size == 1 else version.tolist()
+        raise UserError(f"{path}: tracks format {shown} is not supported (expected {TRACKS_FORMAT})")
     names = {f.name for f in dataclasses.fields(Tracks)}
     required = {f.name for f in dataclasses.fields(Tracks) if f.default is dataclasses.MISSING}
     missing = sorted(required - set(arrays))
