@@ -41,7 +41,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import Cancelled, UserError, cancel_on_sigterm
+from .errors import Cancelled, UserError, cancel_on_sigterm, disk_error_message
 from .runtime import limit_blas_threads
 
 JOB_PREFIX = "track2view.engine."
@@ -139,6 +139,11 @@ def main() -> int:
         return CANCELLED_EXIT_CODE
     except UserError as exc:
         emit({"type": "error", "kind": "UserError", "message": str(exc), "traceback": ""})
+        return 1
+    except OSError as exc:
+        message = disk_error_message(exc)
+        emit({"type": "error", "kind": "UserError" if message else "Exception",
+              "message": message or f"{type(exc).__name__}: {exc}", "traceback": "" if message else traceback.format_exc()})
         return 1
     except BaseException as exc:  # noqa: BLE001 - everything else is reported as an engine bug
         emit({"type": "error", "kind": "Exception", "message": f"{type(exc).__name__}: {exc}",

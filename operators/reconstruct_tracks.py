@@ -175,6 +175,8 @@ class TRACK2VIEW_OT_reconstruct_tracks(EngineJobMixin, bpy.types.Operator):
         self.report({"INFO"}, f"Reconstruct Tracks: {report['points']} tracks ({report['dynamic']} moving), "
                               f"{report['camera_mode']} camera, focal {report['focal_px']:.0f} px "
                               f"({report['focal_source']}) → '{obj.name}'{note}")
+        for warning in report.get("warnings", []):
+            self.report({"WARNING"}, f"Reconstruct Tracks: {warning}")
 
 
 CLASSES = [TRACK2VIEW_OT_reconstruct_tracks]

@@ -278,3 +278,26 @@ def test_fuzzed_camera_files_load_or_give_a_clean_error(shot, tmp_path):
             assert path.name in str(exc)
             outcomes["refused"] += 1
     assert outcomes["refused"] > 200, outcomes
+
+
+def test_partly_decodable_and_variable_rate_movies_are_reported(tmp_path):
+    import cv2
+
+    from track2view.engine.io import video
+
+    frames = np.random.default_rng(0).integers(0, 255, (30, 64, 64, 3), dtype=np.uint8)
+    writer = cv2.VideoWriter(str(tmp_path / "whole.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 24.0, (64, 64))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    data = (tmp_path / "whole.avi").read_bytes()
+    (tmp_path / "cut.avi").write_bytes(data[:len(data) // 2])
+    assert video.read_frames(tmp_path / "whole.avi").notes == ()
+    cut = video.read_frames(tmp_path / "cut.avi")
+    assert 0 < cut.num_frames < 30 and len(cut.notes) == 1
+    assert f"only {cut.num_frames} of the 30 frames" in cut.notes[0] and "cut.avi" in cut.notes[0]
+    steady = [i * 1000 / 30 for i in range(10)]
+    assert video._movie_notes(tmp_path / "a.mp4", None, 10, 10, 0, steady, 30.0) == ()
+    jittery = [0, 33, 66, 83, 100, 133, 183, 200, 233, 266]  # a phone dropping to 60 and 20 fps
+    (note,) = video._movie_notes(tmp_path / "a.mp4", None, 10, 10, 0, jittery, 30.0)
+    assert "variable frame rate" in note and "17.0–50.0 ms" in note

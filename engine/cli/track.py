@@ -52,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import sys
 
     from ..io.atomic import check_writable_target
     from ..tracking.pipeline import TrackOptions, report_path, track_footage, write_outputs
@@ -68,5 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if "note" in report:
         summary["note"] = report["note"]
     print(json.dumps(summary))
+    for warning in report.get("warnings", []):
+        print(f"t2v track: warning: {warning}", file=sys.stderr)
     print(f"wrote {out} ({tracks.num_frames} frames, {tracks.num_points} tracks) and {report_path(out)}")
     return 0

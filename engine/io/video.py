@@ -18,8 +18,10 @@ no half-written output. They do not refuse existing targets; callers check that 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,7 +42,8 @@ class Footage:
     ``frames`` (T, H, W, 3) uint8 RGB, possibly downscaled (see ``max_side`` of :func:`read_frames`);
     ``size`` (W, H) of the *original* frames in pixels, so ``size[0] / frames.shape[2]`` is the
     factor from frame pixels back to original pixels; ``fps`` frames per second; ``path`` the input;
-    ``start`` the index (0-based) in the input of ``frames[0]``.
+    ``start`` the index (0-based) in the input of ``frames[0]``; ``notes`` what the user should know
+    about the input (a file that decodes only partly, a variable frame rate), one sentence each.
     """
 
     frames: np.ndarray
@@ -48,6 +51,7 @@ class Footage:
     size: tuple[int, int]
     path: Path
     start: int = 0
+    notes: tuple[str, ...] = ()
 
     @property
     def num_frames(self) -> int:
@@ -122,7 +126,10 @@ def _selected(frames: slice | None, count: int | None) -> tuple[int, int | None,
     return frames.start or 0, frames.stop, frames.step or 1
 
 
-def _iter_video(path: Path, frames: slice | None) -> tuple[Iterator[tuple[int, np.ndarray, Path]], float, int | None]:
+def _iter_video(path: Path, frames: slice | None, timestamps: list[float] | None = None
+                ) -> tuple[Iterator[tuple[int, np.ndarray, Path]], float, int | None]:
+    """(frames, fps, the frame count the container claims or None); ``timestamps`` (if given) gets each
+    yielded frame's presentation time in milliseconds."""
     cv2 = _cv2()
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
@@ -144,6 +151,8 @@ def _iter_video(path: Path, frames: slice | None) -> tuple[Iterator[tuple[int, n
                     ok, bgr = cap.read()
                     if not ok or bgr is None:
                         return
+                    if timestamps is not None:
+                        timestamps.append(float(cap.get(cv2.CAP_PROP_POS_MSEC)))
                     yield index, bgr, path
                 index += 1
         finally:
@@ -186,7 +195,8 @@ def read_frames(path: str | os.PathLike, frames: slice | None = None, max_side: 
     elif path.suffix.lower() in IMAGE_SUFFIXES:
         raise UserError(f"{path} is a single image; pass the folder of the image sequence instead")
     else:
-        items, fps, count = _iter_video(path, frames)
+        timestamps: list[float] = []
+        items, fps, count = _iter_video(path, frames, timestamps)
 
     out: list[np.ndarray] = []
     size = None
@@ -207,7 +217,30 @@ def read_frames(path: str | os.PathLike, frames: slice | None = None, max_side: 
         what = "has no frames" if frames is None else f"has no frames in the selection {_fmt(frames)}"
         known = f" (it has {count})" if count else ""
         raise UserError(f"{path}: {what}{known}; the file may be empty or corrupt")
-    return Footage(frames=np.stack(out), fps=fps, size=size, path=path, start=int(first_index))
+    notes = () if path.is_dir() else _movie_notes(path, frames, count, len(out), first_index, timestamps, fps)
+    return Footage(frames=np.stack(out), fps=fps, size=size, path=path, start=int(first_index), notes=notes)
+
+
+VARIABLE_RATE_SPREAD = 0.2
+"""Frame intervals spreading more than this share of their median make a movie variable-frame-rate."""
+
+
+def _movie_notes(path: Path, frames: slice | None, count: int | None, decoded: int, first: int,
+                 timestamps: list[float], fps: float) -> tuple[str, ...]:
+    """Notes on a movie (see :class:`Footage`): fewer frames decoded than its container claims for
+    the selection, or frame intervals that vary (a phone's variable frame rate)."""
+    notes = []
+    wanted = len(range(count)[frames or slice(None)]) if count else 0
+    if decoded < wanted:
+        notes.append(f"{path}: only {decoded} of the {wanted} frames the file lists could be decoded (it stops at "
+                     f"frame {first + decoded}); the file may be truncated or damaged: re-export it")
+    steps = np.diff(timestamps) if (frames is None or (frames.step or 1) == 1) else np.empty(0)
+    steps = steps[steps > 0]
+    if len(steps) >= 3 and (steps.max() - steps.min()) > VARIABLE_RATE_SPREAD * np.median(steps):
+        notes.append(f"{path}: variable frame rate (frames {steps.min():.1f}–{steps.max():.1f} ms apart); "
+                     f"it is treated as {fps:.3g} fps throughout: convert it to a constant frame rate "
+                     f"for exact timing")
+    return tuple(notes)
 
 
 class FrameWindow:
@@ -284,9 +317,15 @@ def open_frames(path: str | os.PathLike, frames: slice, reach: int = 32) -> Foot
 def write_image(frame: np.ndarray, path: str | os.PathLike) -> Path:
     """Write one (H, W, 3) uint8 RGB image (format from the suffix); UserError naming it if that fails."""
     cv2 = _cv2()
+    path = Path(path)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise UserError(f"cannot write {path}: {path.suffix or 'no suffix'} is not an image type "
+                        f"({', '.join(IMAGE_SUFFIXES)})")
     if not cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
-        raise UserError(f"cannot write {path} (unknown image type, or the disk is full or read-only)")
-    return Path(path)
+        if shutil.disk_usage(path.parent).free < 2 * frame.nbytes:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        raise UserError(f"cannot write {path}: the folder is not writable or the disk failed")
+    return path
 
 
 def require_whole_range(footage: Footage, frames: slice | None) -> Footage:

@@ -162,6 +162,8 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
               **camera.report, "focal_px": round(float(K[0, 0]), 2), **lifted.report,
               "world": "frame 0 camera at the origin looking along +Y, +Z up",
               "timings_s": timings}
+    if footage.notes:
+        report["warnings"] = list(footage.notes)
     if flow.query_index is not None and options.queries is not None:
         report["query_index"] = flow.query_index.tolist()
     if camera.mode == "rotation":
