@@ -31,6 +31,9 @@ PLATFORM_TAGS: dict[str, list[str]] = {
 
 #: Packages Blender already ships; their wheels are left out of the zip.
 SHIPPED_BY_BLENDER = ("numpy",)
+#: What Blender 4.2 LTS to 5.0 ship of them: the wheels are resolved against it (a wheel that needs
+#: numpy 2, such as ml_dtypes 0.7, would install and then fail to import inside Blender).
+BLENDER_NUMPY = "numpy==1.26.4"
 
 MANIFEST = "blender_manifest.toml"
 
@@ -81,7 +84,8 @@ def iter_extension_files(root: Path, patterns: list[str]) -> Iterator[Path]:
 
 
 def download_wheels(requirements: list[str], platform: str, dest: Path) -> list[Path]:
-    """``pip download`` binary wheels of ``requirements`` for ``platform`` and CPython 3.11 into ``dest``."""
+    """``pip download`` binary wheels of ``requirements`` for ``platform`` and CPython 3.11 into ``dest``,
+    resolved together with Blender's own numpy (:data:`BLENDER_NUMPY`), whose wheel is then left out."""
     if platform not in PLATFORM_TAGS:
         raise UserError(f"unknown platform {platform!r}; choose one of {sorted(PLATFORM_TAGS)}")
     dest.mkdir(parents=True, exist_ok=True)
@@ -89,7 +93,7 @@ def download_wheels(requirements: list[str], platform: str, dest: Path) -> list[
            "--implementation", "cp", "--dest", str(dest)]
     for tag in PLATFORM_TAGS[platform]:
         cmd += ["--platform", tag]
-    result = subprocess.run(cmd + requirements, capture_output=True, text=True)
+    result = subprocess.run(cmd + requirements + [BLENDER_NUMPY], capture_output=True, text=True)
     if result.returncode != 0:
         raise UserError(f"pip could not download wheels for {platform}:\n{result.stderr.strip()[-2000:]}")
     return sorted(p for p in dest.glob("*.whl")

@@ -7,6 +7,8 @@ import sys
 import tomllib
 import zipfile
 
+import pytest
+
 import track2view
 from track2view.engine import __version__
 from track2view.engine.cli import main
@@ -66,6 +68,35 @@ def test_register_unregister_round_trip_is_repeatable():
         print("ok")
     """)
     assert out.strip().endswith("ok")
+
+
+def test_register_refuses_naming_the_missing_packages_before_registering_anything(monkeypatch):
+    import importlib.util
+
+    import track2view
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in ("cv2", "torch") else real(name, *a))
+    with pytest.raises(ImportError, match=r"opencv-python-headless, torch\. This looks like the code-only zip"):
+        track2view.register()
+    assert track2view._registered_modules == []
+
+
+def test_wheels_resolve_against_blenders_numpy(monkeypatch, tmp_path):
+    from track2view.engine import packaging
+
+    seen = {}
+
+    def fake_run(cmd, **kwargs):
+        seen["cmd"] = cmd
+        (tmp_path / "numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl").write_bytes(b"")
+        (tmp_path / "ml_dtypes-0.5.1-cp311-cp311-manylinux_2_17_x86_64.whl").write_bytes(b"")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(packaging.subprocess, "run", fake_run)
+    wheels = packaging.download_wheels(["onnx==1.23.2"], "linux-x64", tmp_path)
+    assert packaging.BLENDER_NUMPY in seen["cmd"] and "onnx==1.23.2" in seen["cmd"]
+    assert [w.name.split("-")[0] for w in wheels] == ["ml_dtypes"]  # Blender's own numpy is left out
 
 
 def test_exclude_patterns_follow_blender_rules():
