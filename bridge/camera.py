@@ -20,7 +20,7 @@ import numpy as np
 from mathutils import Matrix
 
 from ..engine.errors import UserError
-from ..engine.geometry.camera import CameraTrack
+from ..engine.geometry.camera import MAX_IMAGE_SIDE, MIN_IMAGE_SIDE, CameraTrack, image_size
 
 _BLENDER_TO_CV = np.diag([1.0, -1.0, -1.0, 1.0])
 _MAX_SKEW = 1e-6          # |K[0, 1]| above this cannot be expressed by a Blender camera (pixels)
@@ -28,10 +28,17 @@ _ASPECT_TOLERANCE = 1e-6  # relative change of fx/fy between frames still treate
 
 
 def render_size(scene: bpy.types.Scene) -> tuple[int, int]:
-    """Rendered image size (W, H) in pixels, after ``resolution_percentage``."""
+    """Rendered image size (W, H) in pixels, after ``resolution_percentage``; :class:`UserError` naming the
+    setting when it is outside the image limits of the engine."""
     r = scene.render
-    return (int(r.resolution_x * r.resolution_percentage / 100),
+    size = (int(r.resolution_x * r.resolution_percentage / 100),
             int(r.resolution_y * r.resolution_percentage / 100))
+    try:
+        return image_size(size)
+    except UserError:
+        raise UserError(f"scene resolution {size[0]}x{size[1]} (Output properties → Format, after the "
+                        f"percentage) is out of range: width and height must be {MIN_IMAGE_SIDE}.."
+                        f"{MAX_IMAGE_SIDE} pixels") from None
 
 
 def _view_geometry(scene: bpy.types.Scene, cam_data) -> tuple[float, float, float]:

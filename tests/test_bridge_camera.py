@@ -126,3 +126,12 @@ def test_object_scale_is_divided_out_as_blender_does_and_mirroring_or_zero_refus
         obj.scale = bad
         with pytest.raises(UserError, match=f"camera 'cam' has a {words}"):
             bcam.camera_track_from_blender(scene, obj)
+
+
+@pytest.mark.bpy
+def test_a_scene_resolution_out_of_range_names_the_setting(bpy_factory):
+    bpy = bpy_factory
+    scene, obj = _animated_camera(bpy)
+    scene.render.resolution_x = scene.render.resolution_y = 20000
+    with pytest.raises(UserError, match=r"scene resolution 20000x20000 \(Output properties"):
+        bcam.camera_track_from_blender(scene, obj)
