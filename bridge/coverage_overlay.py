@@ -18,6 +18,7 @@ import bpy
 import numpy as np
 
 from ..engine.coverage import target_view_points
+from ..engine.errors import UserError
 from ..engine.geometry.camera import CameraTrack
 from ..engine.io.tracks import Tracks
 from .camera import intrinsics_from_blender, render_size, w2c_from_matrix_world
@@ -99,7 +100,10 @@ def draw_coverage_overlay() -> None:
     camera_obj = settings.target_camera
     if rv3d.view_perspective != "CAMERA" or camera_obj is None or scene.camera != camera_obj:
         return
-    points = overlay_points(scene, camera_obj)
+    try:
+        points = overlay_points(scene, camera_obj)
+    except UserError:  # a camera scale or resolution the engine refuses: renders report it, the overlay is off
+        return
     if points is None or not len(points[0]):
         return
     uv, seen = points
