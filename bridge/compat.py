@@ -21,6 +21,16 @@ def sequencer_strips(scene: bpy.types.Scene, *, all_levels: bool = False):
     return editor.sequences_all if all_levels else editor.sequences
 
 
+def add_color_strip(scene: bpy.types.Scene, name: str, channel: int, frame_start: int, length: int):
+    """A colour strip of ``length`` frames from ``frame_start`` (``new_effect`` takes ``length`` in 5.0,
+    ``frame_end`` before)."""
+    strips = sequencer_strips(scene)
+    if bpy.app.version >= (5, 0, 0):
+        return strips.new_effect(name=name, type="COLOR", channel=channel, frame_start=frame_start, length=length)
+    return strips.new_effect(name=name, type="COLOR", channel=channel, frame_start=frame_start,
+                             frame_end=frame_start + length)
+
+
 def eevee_engine_name() -> str:
     """Render-engine identifier of EEVEE: 'BLENDER_EEVEE_NEXT' on 4.2–4.5, 'BLENDER_EEVEE' on 5.0."""
     items = bpy.types.RenderSettings.bl_rna.properties["engine"].enum_items.keys()

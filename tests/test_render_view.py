@@ -15,7 +15,7 @@ from tests.tiny_shot import make_tracks, psnr, render, source_camera
 from track2view.engine.io.tracks import save_tracks
 from track2view.engine.io.video import read_frames, write_frames
 from track2view.bridge.camera import keyframe_camera_from_track
-from track2view.bridge.compat import sequencer_strips
+from track2view.bridge.compat import add_color_strip, sequencer_strips
 from track2view.bridge.vse import our_strips
 
 root = Path(ROOT)
@@ -38,7 +38,7 @@ bpy.data.objects["CamStatic"].rotation_euler = (3.14159265, 0.0, 0.0)
 settings = scene.track2view
 settings.footage_path = str(root / "footage")
 settings.tracks_path = str(root / "tracks.npz")
-user = sequencer_strips(scene).new_effect(name="user color", type="COLOR", channel=1, frame_start=1, length=4)
+user = add_color_strip(scene, "user color", channel=1, frame_start=1, length=4)
 blend = root / "shot.blend"
 bpy.ops.wm.save_as_mainfile(filepath=str(blend))
 saved = blend.stat().st_mtime_ns
@@ -147,7 +147,7 @@ def test_vse_problems_are_user_errors(tmp_path):
     out = run_python(f"""
 import bpy
 from pathlib import Path
-from track2view.bridge.compat import sequencer_strips
+from track2view.bridge.compat import add_color_strip, sequencer_strips
 from track2view.bridge.vse import MAX_CHANNEL, first_free_channel, image_sequence_strip
 from track2view.engine.errors import UserError
 bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -159,8 +159,7 @@ try:
 except UserError as exc:
     assert "holds no PNG frames" in str(exc) and "render the view again" in str(exc), exc
 for channel in range(1, MAX_CHANNEL + 1):
-    sequencer_strips(scene).new_effect(name=f"c{{channel}}", type="COLOR", channel=channel,
-                                       frame_start=1, length=10)
+    add_color_strip(scene, f"c{{channel}}", channel=channel, frame_start=1, length=10)
 try:
     first_free_channel(scene, 1, 5)
     raise AssertionError("no error with every channel busy")
