@@ -88,3 +88,36 @@ def point_shader():
         return gpu.shader.from_builtin("POINT_FLAT_COLOR"), True
     except ValueError:
         return gpu.shader.from_builtin("FLAT_COLOR"), False
+
+
+def new_compositor_tree(scene: bpy.types.Scene, name: str):
+    """An empty compositor node tree that ``scene`` uses (5.0: a node group set as
+    ``Scene.compositing_node_group``; 4.2–4.5: the scene's own ``node_tree`` with ``use_nodes``)."""
+    if hasattr(scene, "compositing_node_group"):
+        tree = bpy.data.node_groups.new(name, "CompositorNodeTree")
+        scene.compositing_node_group = tree
+        return tree
+    scene.use_nodes = True
+    scene.node_tree.nodes.clear()
+    return scene.node_tree
+
+
+def new_file_output(tree, folder: str, name: str):
+    """A File Output node with one float input called ``name``, writing into ``folder`` (5.0: ``directory``
+    and ``file_output_items``; 4.2–4.5: ``base_path`` and its first file slot)."""
+    node = tree.nodes.new("CompositorNodeOutputFile")
+    if hasattr(node, "file_output_items"):
+        node.file_name = ""
+        node.file_output_items.new("FLOAT", name)
+    else:
+        node.file_slots[0].path = name
+    set_file_output_folder(node, folder)
+    return node
+
+
+def set_file_output_folder(node, folder: str) -> None:
+    """Point a File Output node at ``folder`` (``directory`` in 5.0, ``base_path`` before)."""
+    if hasattr(node, "directory"):
+        node.directory = folder.rstrip("/") + "/"
+    else:
+        node.base_path = folder.rstrip("/") + "/"

@@ -17,8 +17,8 @@ Points: :data:`OBJECT_POINT_SHARE` of them are spread over the objects' evaluate
 at frame 0, as (triangle, barycentric) pairs re-evaluated on the deformed mesh every frame; the
 rest lie on the ground/backdrop where random pixels of the cameras look at it.
 The engine (:func:`..engine.synth.clip.finish_clip`) turns this into the final clip.
-Uses Blender 5.0's compositor API (``Scene.compositing_node_group``, File Output items): the
-worker runs on the ``bpy`` 5.0.1 module of the engine's environment, not inside the user's Blender.
+The compositor differs between Blender versions (node group vs the scene's node tree, File Output
+items vs slots): it is reached through :mod:`.compat`, so the worker runs on bpy 4.2, 4.5 and 5.0.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 from ..engine.geometry.camera import CameraTrack, project_points
 from ..engine.synth.presets import SynthSpec
 from .camera import camera_tracks_from_blender
-from .compat import set_output_format
+from .compat import new_compositor_tree, new_file_output, set_file_output_folder, set_output_format
 from .synth_scene import SynthScene, build_scene
 
 POINT_STREAM = 3                # RNG stream of point sampling (see synth_scene streams)
@@ -156,15 +156,11 @@ def _raycast_visibility(scene, depsgraph, cam: CameraTrack, t: int, xyz: np.ndar
 def _depth_output(scene, folder: Path):
     """Compositor File Output node writing the Depth pass as float32 EXR into ``folder``."""
     scene.view_layers[0].use_pass_z = True
-    tree = bpy.data.node_groups.new("synth_depth", "CompositorNodeTree")
-    scene.compositing_node_group = tree
+    tree = new_compositor_tree(scene, "synth_depth")
     layers = tree.nodes.new("CompositorNodeRLayers")
-    out = tree.nodes.new("CompositorNodeOutputFile")
+    out = new_file_output(tree, str(folder), "depth")
     set_output_format(out.format, "OPEN_EXR")
     out.format.color_depth = "32"
-    out.directory = str(folder) + "/"
-    out.file_name = ""
-    out.file_output_items.new("FLOAT", "depth")
     tree.links.new(layers.outputs["Depth"], out.inputs[0])
     return out
 
@@ -196,7 +192,7 @@ def render_views(scene, synth: SynthScene, out: Path, spec: SynthSpec) -> None:
         scene.camera = cam_obj
         cam_dir = out / f"cam{k}"
         scene.render.filepath = str(cam_dir / "rgb") + "/"
-        depth_node.directory = str(raw_depth / f"cam{k}") + "/"
+        set_file_output_folder(depth_node, str(raw_depth / f"cam{k}"))
         bpy.ops.render.render(animation=True)
         files = sorted((raw_depth / f"cam{k}").glob("*.exr"))
         if len(files) != spec.frames:
