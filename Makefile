@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check-python clean train-default
+.PHONY: demo test test-blender-versions lint check-python clean train-default
 
 check-python:
 	@v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
@@ -29,8 +29,25 @@ train-default: check-python $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The bpy-driven tests again on the older Blender versions the extension supports (4.2 LTS, 4.5 LTS):
+# a small venv per version holds only that bpy and reaches everything else through .venv.
+BPY_VERSIONS ?= 4.2.23 4.5.15
+test-blender-versions: $(STAMP)
+	@set -e; main=$$($(BIN)/python -c 'import site; print(site.getsitepackages()[0])'); \
+	for v in $(BPY_VERSIONS); do \
+	  venv=.venv-bpy/$$v; \
+	  if [ ! -f $$venv/.installed ]; then \
+	    $(PYTHON) -m venv $$venv; \
+	    $$venv/bin/python -m pip install --quiet --no-deps bpy==$$v; \
+	    echo "import site; site.addsitedir('$$main')" > $$($$venv/bin/python -c 'import site; print(site.getsitepackages()[0])')/zz_track2view_main.pth; \
+	    touch $$venv/.installed; \
+	  fi; \
+	  echo "bpy $$v:"; $$venv/bin/python -m pytest -q -m bpy -p no:cacheprovider; \
+	done
+
 test: check-python $(STAMP) lint
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory test-blender-versions
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) .venv-bpy build dist *.egg-info

@@ -17,13 +17,14 @@ new view's strips, and the .blend is saved again. The last stdout line is ``RESU
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import bpy
 import numpy as np
 
-from .. import register
+from .. import register, unregister
 from ..engine.camera_moves import track_pivot
 from ..engine.geometry.camera import CameraTrack
 from ..engine.io.tracks import load_tracks
@@ -77,4 +78,10 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    unregister()
+    # bpy 4.2/4.5 as a module crash in interpreter finalisation once the add-on's PropertyGroup was
+    # registered (even after unregistering it): everything is written and flushed, so leave without it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

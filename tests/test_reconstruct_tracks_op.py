@@ -52,9 +52,9 @@ obj = bpy.data.objects[track_name]
 assert not bpy.app.handlers.frame_change_pre and not bpy.app.handlers.frame_change_post
 for frame in (1, 6):
     scene.frame_set(frame)
-    evaluated = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
-    geometry = evaluated.evaluated_geometry()  # keep it alive while reading its point cloud
-    cloud = geometry.pointcloud
+    # The points are the modifier's point-cloud output: an instance of the object (4.2 to 5.0 alike).
+    cloud = next(i.object.data for i in bpy.context.evaluated_depsgraph_get().object_instances
+                 if i.object.type == "POINTCLOUD" and i.object.name == track_name)
     pos = np.zeros(len(cloud.points) * 3, np.float32)
     cloud.attributes["position"].data.foreach_get("vector", pos)
     np.testing.assert_allclose(pos.reshape(-1, 3), tracks.xyz[frame - 1], atol=1e-5)
