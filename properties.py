@@ -3,6 +3,10 @@
 import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
 
+from .bridge.compat import blend_relative_path_options
+
+BLEND_RELATIVE = blend_relative_path_options()  # the paths below may be "//…" (relative to the .blend)
+
 
 def _is_camera(_self, obj) -> bool:
     return obj.type == "CAMERA"
@@ -13,11 +17,13 @@ class Track2ViewSceneSettings(bpy.types.PropertyGroup):
         name="Footage",
         description="Movie file or image-sequence folder of the shot",
         subtype="FILE_PATH",
+        options=BLEND_RELATIVE,
     )
     tracks_path: StringProperty(
         name="Tracks",
         description="Tracks file (.npz) reconstructed from the footage",
         subtype="FILE_PATH",
+        options=BLEND_RELATIVE,
     )
     footage_frame_start: IntProperty(
         name="Footage Frame Start",
@@ -41,6 +47,7 @@ class Track2ViewSceneSettings(bpy.types.PropertyGroup):
         name="Output",
         description="Folder for rendered frames. Empty: a folder beside the .blend",
         subtype="DIR_PATH",
+        options=BLEND_RELATIVE,
     )
     show_coverage_overlay: BoolProperty(
         name="Coverage Overlay",

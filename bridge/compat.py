@@ -31,6 +31,12 @@ def add_color_strip(scene: bpy.types.Scene, name: str, channel: int, frame_start
                              frame_end=frame_start + length)
 
 
+def blend_relative_path_options() -> set[str]:
+    """Property ``options`` for a path that may be blend-relative ("//…"): 4.5+ warn on such a path
+    unless the property says ``PATH_SUPPORTS_BLEND_RELATIVE``, which 4.2 does not know."""
+    return {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
+
+
 def eevee_engine_name() -> str:
     """Render-engine identifier of EEVEE: 'BLENDER_EEVEE_NEXT' on 4.2–4.5, 'BLENDER_EEVEE' on 5.0."""
     items = bpy.types.RenderSettings.bl_rna.properties["engine"].enum_items.keys()

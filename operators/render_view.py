@@ -25,6 +25,7 @@ from ..bridge.vse import add_render_strips
 from ..engine.coverage import poor_coverage_warning
 from ..engine.errors import UserError
 from ..engine.geometry.camera import save_camera_json
+from ..properties import BLEND_RELATIVE
 from .engine_job import EngineJobMixin
 
 DEFAULT_OUTPUT = "//track2view_renders"
@@ -79,7 +80,7 @@ class _RenderNewView(EngineJobMixin):
     preview = False
 
     camera: StringProperty(name="Camera", description="Target camera object. Empty: the panel's Target Camera")
-    output_dir: StringProperty(name="Output", subtype="DIR_PATH",
+    output_dir: StringProperty(name="Output", subtype="DIR_PATH", options=BLEND_RELATIVE,
                                description="Folder for renders. Empty: the panel's Output (or beside the .blend)")
     model_dir: StringProperty(name="Model", subtype="DIR_PATH",
                               description="Track2View model folder. Empty: the add-on's Model Folder preference")
