@@ -47,6 +47,7 @@ def test_cli_help_and_version(capsys):
     assert "build-extension" in help_text
 
 
+@pytest.mark.bpy
 def test_register_unregister_round_trip_is_repeatable():
     out = run_python("""
         import bpy, track2view
@@ -109,6 +110,7 @@ def test_exclude_patterns_follow_blender_rules():
     assert not _excluded("engine/Makefile", False, patterns)
 
 
+@pytest.mark.bpy
 def test_extension_zip_validates_installs_enables_and_disables(tmp_path, blender_user):
     zip_path = build_extension(REPO, tmp_path / "dist")
     names = zipfile.ZipFile(zip_path).namelist()
