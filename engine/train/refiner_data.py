@@ -40,7 +40,23 @@ from ..io.tracks import Tracks
 TIME_SHIFT = 8
 """Frames between the source camera and the time-shifted target camera of a static clip."""
 COARSE_STEPS = 20
+"""Denoising steps of the transformer's coarse view in an example (the pipeline's default)."""
 EXAMPLES_VERSION = 2
+"""Bumped whenever what an example holds changes; part of the cache key."""
+
+
+@dataclasses.dataclass
+class Target:
+    """One target of a clip: its ``name``, the source ``frames`` it uses (a slice), the source ``tracks``
+    and target ``camera`` the warp follows, the ground ``truth`` (T, H, W, 3) uint8 and a source
+    ``depth`` (T, H, W) that wins over the spread one (None: spread from the tracks)."""
+
+    name: str
+    frames: slice
+    tracks: Tracks
+    camera: CameraTrack
+    truth: np.ndarray
+    depth: np.ndarray | None = None
 
 
 @dataclasses.dataclass
@@ -82,22 +98,21 @@ def _model_key(pipe) -> str:
     return digest.hexdigest()[:8]
 
 
-def _targets(clip, tracks: Tracks) -> list[tuple[str, slice, Tracks, CameraTrack, np.ndarray, np.ndarray | None]]:
-    """(name, source frames, source tracks, target camera, ground truth, given source depth or None) of
-    each target of a loaded clip whose source ``tracks`` are aligned to its world."""
+def clip_targets(clip, tracks: Tracks) -> list[Target]:
+    """The targets (module docstring) of a loaded clip whose source ``tracks`` are aligned to its world."""
     source = clip.source
     T = len(source.frames)
     recovered = CameraTrack(tracks.K, tracks.w2c, tracks.size, tracks.fps)
-    out = [("source", slice(0, T), tracks, recovered, source.frames, None)]
+    targets = [Target("source", slice(0, T), tracks, recovered, source.frames)]
     if clip.kind == "static" and T > TIME_SHIFT + 1:
-        shifted = CameraTrack(tracks.K[TIME_SHIFT:], tracks.w2c[TIME_SHIFT:], tracks.size, tracks.fps)
-        out.append((f"shift{TIME_SHIFT}", slice(0, T - TIME_SHIFT), tracks.subset(slice(0, T - TIME_SHIFT)),
-                    shifted, source.frames[TIME_SHIFT:], None))
+        later = CameraTrack(tracks.K[TIME_SHIFT:], tracks.w2c[TIME_SHIFT:], tracks.size, tracks.fps)
+        kept = slice(0, T - TIME_SHIFT)
+        targets.append(Target(f"shift{TIME_SHIFT}", kept, tracks.subset(kept), later, source.frames[TIME_SHIFT:]))
     truth_tracks = dataclasses.replace(tracks, K=source.camera.K, w2c=source.camera.w2c)
     truth_depth = np.where(source.depth < NO_HIT_DEPTH, source.depth, 0.0).astype(np.float32)
-    out += [(f"cam{k}", slice(0, T), truth_tracks, view.camera, view.frames, truth_depth)
-            for k, view in enumerate(clip.views) if k > 0]
-    return out
+    targets += [Target(f"cam{k}", slice(0, T), truth_tracks, view.camera, view.frames, truth_depth)
+                for k, view in enumerate(clip.views) if k > 0]
+    return targets
 
 
 def refiner_examples(pipe, clips: list[Path], cache: Path,
@@ -117,10 +132,11 @@ def refiner_examples(pipe, clips: list[Path], cache: Path,
         clip = load_clip(folder)
         tracks, _ = source_tracks(folder, clip.source, cache / "tracks")
         key = f"v{EXAMPLES_VERSION}{tracks_cache_key(folder)}{model_key}"
-        for name, frames, source, camera, truth, depth in _targets(clip, tracks):
-            path = cache / f"{folder.name}-{name}-{key}.npz"
+        for target in clip_targets(clip, tracks):
+            path = cache / f"{folder.name}-{target.name}-{key}.npz"
             if not path.is_file():
-                example = make_example(pipe, path.stem, clip.source.frames[frames], source, camera, truth, depth)
+                example = make_example(pipe, path.stem, clip.source.frames[target.frames], target.tracks,
+                                       target.camera, target.truth, target.depth)
                 with atomic_file(path) as tmp:
                     with open(tmp, "wb") as f:
                         np.savez_compressed(f, warp=example.warp, hole=example.hole, coarse=example.coarse,
