@@ -34,6 +34,8 @@ SHIPPED_BY_BLENDER = ("numpy",)
 #: What Blender 4.2 LTS to 5.0 ship of them: the wheels are resolved against it (a wheel that needs
 #: numpy 2, such as ml_dtypes 0.7, would install and then fail to import inside Blender).
 BLENDER_NUMPY = "numpy==1.26.4"
+#: The bpy module the bundled wheels are imported beside before a zip is written.
+BLENDER_BPY = "bpy==5.0.1"
 
 MANIFEST = "blender_manifest.toml"
 
@@ -100,6 +102,56 @@ def download_wheels(requirements: list[str], platform: str, dest: Path) -> list[
                   if not p.name.lower().startswith(tuple(f"{s}-" for s in SHIPPED_BY_BLENDER)))
 
 
+HOST_PLATFORMS = {"linux": "linux-x64", "win32": "windows-x64", "darwin": "macos-arm64"}
+
+
+def wheel_modules(wheel: Path) -> list[str]:
+    """The top-level importable modules of a wheel (its ``top_level.txt``, else the packages and modules at
+    the top of the archive)."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        listed = [n for n in names if n.endswith(".dist-info/top_level.txt")]
+        if listed:
+            modules = archive.read(listed[0]).decode().split()
+        else:
+            modules = {n.split("/")[0].removesuffix(".py") for n in names
+                       if not n.split("/")[0].endswith((".dist-info", ".data", ".libs"))
+                       and (n.endswith(".py") or "/" in n)}
+    return sorted(m for m in modules if m.isidentifier() and not m.startswith("_"))
+
+
+def check_wheels_import(wheels: list[Path], platform: str, blender: str | None = BLENDER_BPY) -> list[str]:
+    """Install ``wheels`` into a clean venv holding only Blender's numpy (and ``blender``, the bpy module,
+    when given) and import every top-level module of each wheel there, after bpy, as Blender's Python
+    would. Returns the modules imported; :class:`UserError` naming the wheel that does not install or
+    import. Only the host's own platform can be checked (other platforms: [])."""
+    import tempfile
+
+    if HOST_PLATFORMS.get(sys.platform) != platform:
+        return []
+    with tempfile.TemporaryDirectory(prefix="t2v-wheel-check-") as tmp:
+        venv = Path(tmp) / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        py = str(venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python"))
+        base = [BLENDER_NUMPY] + ([blender] if blender else [])
+        for args in (base, ["--no-deps", *map(str, wheels)]):
+            result = subprocess.run([py, "-m", "pip", "install", "--quiet", *args], capture_output=True, text=True)
+            if result.returncode != 0:
+                raise UserError(f"the wheels do not install beside {' and '.join(base)}: "
+                                f"{result.stderr.strip()[-1500:]}")
+        first = "import bpy; " if blender else ""
+        imported = []
+        for wheel in wheels:
+            for module in wheel_modules(wheel):
+                result = subprocess.run([py, "-c", f"{first}import {module}"], capture_output=True, text=True)
+                if result.returncode != 0:
+                    last = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
+                    raise UserError(f"{wheel.name}: 'import {module}' fails in a clean Python with "
+                                    f"{' and '.join(base)}: {last}")
+                imported.append(module)
+    return imported
+
+
 def _manifest_with_wheels(text: str, wheels: list[str], platform: str) -> str:
     """Append ``platforms`` and ``wheels`` as top-level keys (before the first table)."""
     lines = text.splitlines()
@@ -120,6 +172,7 @@ def build_extension(root: Path, out_dir: Path, platform: str | None = None,
     if with_wheels:
         reqs = requirements if requirements is not None else runtime_requirements(root)
         wheels = download_wheels(reqs, platform, root / "wheels" / platform)
+        check_wheels_import(wheels, platform)
     suffix = f"-{platform.replace('-', '_')}" if platform else ""
     out = Path(out_dir) / f"{manifest['id']}-{manifest['version']}{suffix}.zip"
     manifest_text = (root / MANIFEST).read_text()

@@ -163,3 +163,34 @@ def test_make_refuses_a_wrong_python_in_one_line(tmp_path):
     lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
     assert len(lines) == 1 and "needs Python 3.11" in lines[0] and "3.12" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def _fake_wheel(folder, name: str, body: str):
+    """A minimal pure-Python wheel ``name`` whose module runs ``body`` on import."""
+    path = folder / f"{name}-1.0-py3-none-any.whl"
+    info = f"{name}-1.0.dist-info"
+    files = {f"{name}/__init__.py": body, f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+             f"{info}/top_level.txt": f"{name}\n"}
+    files[f"{info}/RECORD"] = "".join(f"{n},,\n" for n in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as archive:
+        for n, text in files.items():
+            archive.writestr(n, text)
+    return path
+
+
+def test_bundled_wheels_are_imported_in_a_clean_python_and_a_broken_one_is_named(tmp_path):
+    import sys as _sys
+
+    from track2view.engine import packaging
+    from track2view.engine.errors import UserError
+
+    good = _fake_wheel(tmp_path, "goodpkg", "import numpy\nassert numpy.__version__ == '1.26.4'\n")
+    broken = _fake_wheel(tmp_path, "brokenpkg", "raise SystemError('needs numpy 2')\n")
+    host = packaging.HOST_PLATFORMS[_sys.platform]
+    assert packaging.wheel_modules(good) == ["goodpkg"]
+    assert packaging.check_wheels_import([good], host, blender=None) == ["goodpkg"]
+    with pytest.raises(UserError, match=r"brokenpkg-1.0-py3-none-any.whl: 'import brokenpkg' fails .*needs numpy 2"):
+        packaging.check_wheels_import([good, broken], host, blender=None)
+    other = next(p for p in packaging.PLATFORM_TAGS if p != host)
+    assert packaging.check_wheels_import([broken], other) == []  # another platform's wheels cannot run here
