@@ -98,8 +98,12 @@ def download_wheels(requirements: list[str], platform: str, dest: Path) -> list[
     result = subprocess.run(cmd + requirements + [BLENDER_NUMPY], capture_output=True, text=True)
     if result.returncode != 0:
         raise UserError(f"pip could not download wheels for {platform}:\n{result.stderr.strip()[-2000:]}")
-    return sorted(p for p in dest.glob("*.whl")
-                  if not p.name.lower().startswith(tuple(f"{s}-" for s in SHIPPED_BY_BLENDER)))
+    # Only what this resolution chose: ``dest`` may still hold wheels of an earlier, other resolution.
+    reported = (line.strip() for line in result.stdout.splitlines())
+    chosen = {Path(line.rsplit(" ", 1)[1]).name for line in reported
+              if line.startswith(("Saved ", "File was already downloaded "))}
+    return sorted(p for p in dest.glob("*.whl") if p.name in chosen
+                  and not p.name.lower().startswith(tuple(f"{s}-" for s in SHIPPED_BY_BLENDER)))
 
 
 HOST_PLATFORMS = {"linux": "linux-x64", "win32": "windows-x64", "darwin": "macos-arm64"}

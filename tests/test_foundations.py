@@ -88,16 +88,21 @@ def test_wheels_resolve_against_blenders_numpy(monkeypatch, tmp_path):
 
     seen = {}
 
+    (tmp_path / "ml_dtypes-0.7.0-cp311-cp311-manylinux_2_17_x86_64.whl").write_bytes(b"")  # an earlier build's
+
     def fake_run(cmd, **kwargs):
         seen["cmd"] = cmd
-        (tmp_path / "numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl").write_bytes(b"")
-        (tmp_path / "ml_dtypes-0.5.1-cp311-cp311-manylinux_2_17_x86_64.whl").write_bytes(b"")
-        return subprocess.CompletedProcess(cmd, 0, "", "")
+        names = ["numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl", "ml_dtypes-0.5.1-cp311-cp311-manylinux_2_17_x86_64.whl"]
+        for name in names:
+            (tmp_path / name).write_bytes(b"")
+        out = f"  File was already downloaded {tmp_path / names[0]}\nSaved {tmp_path / names[1]}\nSuccessfully downloaded\n"
+        return subprocess.CompletedProcess(cmd, 0, out, "")
 
     monkeypatch.setattr(packaging.subprocess, "run", fake_run)
     wheels = packaging.download_wheels(["onnx==1.23.2"], "linux-x64", tmp_path)
     assert packaging.BLENDER_NUMPY in seen["cmd"] and "onnx==1.23.2" in seen["cmd"]
-    assert [w.name.split("-")[0] for w in wheels] == ["ml_dtypes"]  # Blender's own numpy is left out
+    # Blender's own numpy is left out, and so is the stale ml_dtypes 0.7.0 this resolution did not choose.
+    assert [w.name for w in wheels] == ["ml_dtypes-0.5.1-cp311-cp311-manylinux_2_17_x86_64.whl"]
 
 
 def test_exclude_patterns_follow_blender_rules():
