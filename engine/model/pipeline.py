@@ -39,11 +39,12 @@ from diffusers import AutoencoderKLWan, DiffusionPipeline, FlowMatchEulerDiscret
 from diffusers.utils import is_accelerate_available
 from diffusers.utils.torch_utils import randn_tensor
 
-from ..dense_depth import DenseDepth
+from ..dense_depth import DenseDepth, dense_depth
 from ..errors import Cancelled, UserError
 from ..geometry.camera import CameraTrack
 from ..io.atomic import atomic_dir, check_writable_target
 from ..io.tracks import Tracks
+from ..warp import iter_warp
 from .camera_embedding import CameraEmbedding, view_camera_features
 from .conditioner import TrackConditioner
 from .conditioner_cache import load_onnx_conditioner, onnx_file_name
@@ -335,9 +336,6 @@ class Track2ViewPipeline(DiffusionPipeline):
         (:func:`...warp.iter_warp` on ``depth``, spread from ``tracks`` when None) and fused with the
         ``coarse`` view (T, h, w, 3) float in [0, 1].
         """
-        from ..dense_depth import dense_depth
-        from ..warp import iter_warp
-
         if depth is None:
             depth = dense_depth(source_frames, tracks)
         W, H = target_camera.size
