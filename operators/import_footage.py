@@ -17,7 +17,7 @@ import bpy
 from bpy.props import StringProperty
 
 from ..engine.errors import UserError
-from ..engine.io.video import IMAGE_SUFFIXES, probe
+from ..engine.io.video import IMAGE_SUFFIXES, VIDEO_SUFFIXES, probe
 
 SOURCE_CAMERA = "Source Camera"
 
@@ -88,8 +88,8 @@ class TRACK2VIEW_OT_import_footage(bpy.types.Operator):
 
     filepath: StringProperty(name="Footage", subtype="FILE_PATH",
                              description="Movie file, or any image of an image sequence (its folder is imported)")
-    filter_glob: StringProperty(default="*.mp4;*.mov;*.avi;*.mkv;*.m4v;*.webm;*.png;*.jpg;*.jpeg;*.exr;*.tif;*.tiff",
-                                options={"HIDDEN"})
+    filter_glob: StringProperty(default=";".join(f"*{s}" for s in VIDEO_SUFFIXES + IMAGE_SUFFIXES),
+                                options={"HIDDEN"})  # every type the engine reads
 
     def invoke(self, context, event):
         context.window_manager.fileselect_add(self)

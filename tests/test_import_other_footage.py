@@ -47,3 +47,19 @@ def test_importing_another_shot_unlinks_the_old_tracks(tmp_path, blender_user):
     out = run_python(f"ROOT = {str(tmp_path)!r}\n" + _SCRIPT, env=blender_user)
     assert out.strip().endswith("OK")
     assert "tracks of the previous footage (shot_a.npz) are no longer used" in out, out
+
+
+@pytest.mark.bpy
+def test_the_file_browser_offers_every_type_the_engine_reads(bpy_factory):
+    from track2view.engine.io.video import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+    from track2view.operators.import_footage import TRACK2VIEW_OT_import_footage
+
+    bpy = bpy_factory
+    bpy.utils.register_class(TRACK2VIEW_OT_import_footage)
+    try:
+        rna = bpy.ops.track2view.import_footage.get_rna_type().properties["filter_glob"]
+        offered = rna.default.split(";")
+    finally:
+        bpy.utils.unregister_class(TRACK2VIEW_OT_import_footage)
+    assert sorted(offered) == sorted(f"*{s}" for s in VIDEO_SUFFIXES + IMAGE_SUFFIXES)
+    assert {"*.mpg", "*.mpeg", "*.bmp"} <= set(offered)
