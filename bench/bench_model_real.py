@@ -27,14 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.bench_new_view import ORBIT_DEG, SHIFT, orbit, tracked
+from bench.bench_new_view import ORBIT_DEG, SHIFT, orbit, tracked_frames
 from track2view.engine.camera_moves import track_pivot
 from track2view.engine.dense_depth import dense_depth
 from track2view.engine.eval.fidelity import psnr, sharpness
 from track2view.engine.generate import generate_new_view
 from track2view.engine.geometry.camera import CameraTrack
-from track2view.engine.io.tracks import load_tracks
-from track2view.engine.io.video import read_frames
 from track2view.engine.model.model_folder import default_model_folder
 from track2view.engine.warp import warp_video
 
@@ -51,7 +49,7 @@ def render(frames: np.ndarray, tracks, depth, count: int, camera: CameraTrack, m
     """The model's and the warp's view of the first ``count`` frames from ``camera``, and the warp's holes."""
     part = slice(0, count)
     sub, sub_depth = tracks.subset(frames=part), depth.subset(part)
-    out = generate_new_view(frames[part], sub, camera, model, steps=steps, depth=sub_depth)
+    out = generate_new_view(frames[part], sub, camera, model, steps=steps, depth=sub_depth).frames
     warped, holes = warp_video(frames[part], sub, camera, depth=sub_depth)
     return out, warped, holes
 
@@ -73,9 +71,7 @@ def main() -> None:
           f"{'shift cov':>9s} {'warp':>6s} {'full':>6s} {'warp':>6s} | {'s/frame':>7s} {'frames':>6s} {'RSS GB':>6s}")
     for path in sorted(glob.glob(args.footage)):
         name = Path(path).stem
-        footage, tracks_path = tracked(path, size)
-        tracks = load_tracks(tracks_path)
-        frames = read_frames(footage, frames=slice(tracks.frame_start, tracks.frame_start + tracks.num_frames)).frames
+        tracks, frames = tracked_frames(path, size)
         depth = dense_depth(frames, tracks)
         source = CameraTrack(K=tracks.K, w2c=tracks.w2c, size=tracks.size, fps=tracks.fps)
 

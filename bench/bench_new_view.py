@@ -89,6 +89,14 @@ def tracked(footage: str, size: tuple[int, int] | None) -> tuple[str, str]:
     return footage, str(tracks)
 
 
+def tracked_frames(footage: str, size: tuple[int, int] | None):
+    """(tracks, frames (T, H, W, 3) uint8) of ``footage``, tracked once (:func:`tracked`)."""
+    path, tracks_path = tracked(footage, size)
+    tracks = load_tracks(tracks_path)
+    frames = read_frames(path, frames=slice(tracks.frame_start, tracks.frame_start + tracks.num_frames)).frames
+    return tracks, frames
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--footage", default="/work/shared/footage/*.mp4")
@@ -101,10 +109,7 @@ def main() -> None:
           f"{'orbit tears':>11s} {'orbit holes':>11s} | {'shift PSNR':>10s} {'floor':>6s} {'holes':>6s}")
     for path in sorted(glob.glob(args.footage)):
         name = Path(path).stem
-        footage, tracks_path = tracked(path, size)
-        tracks = load_tracks(tracks_path)
-        video = read_frames(footage, frames=slice(tracks.frame_start, tracks.frame_start + tracks.num_frames))
-        frames = video.frames
+        tracks, frames = tracked_frames(path, size)
         start = time.perf_counter()
         depth = dense_depth(frames, tracks)
         depth_s = time.perf_counter() - start

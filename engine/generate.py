@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,6 +25,14 @@ DEFAULT_STEPS = 20
 DENOISE_SHARE = 0.7
 """Share of the progress bar given to the denoising steps when the model has a refiner (the rest: its frames)."""
 PRECISIONS = ("fp32", "fp16", "bf16")  # transformer dtypes: float32, float16, bfloat16 (the last two CUDA only)
+
+
+class NewView(NamedTuple):
+    """What :func:`generate_new_view` returns: ``frames`` (T, H, W, 3) uint8 RGB and, for a model that
+    anchors its output on the warped footage, the warp's ``holes`` (T, H, W) bool (None otherwise)."""
+
+    frames: np.ndarray
+    holes: np.ndarray | None
 
 
 def check_precision(precision: str) -> str:
@@ -50,8 +59,9 @@ def generate_new_view(
     max_side: int | None = None,
     resize_to_target: bool = True,
     depth: DenseDepth | None = None,
-) -> np.ndarray:
-    """The target view of ``footage_frames`` along ``tracks`` as (T, H, W, 3) uint8 RGB.
+) -> NewView:
+    """The target view of ``footage_frames`` along ``tracks`` (:class:`NewView`: (T, H, W, 3) uint8 RGB
+    frames, and the warp's hole masks when the model has a refiner).
 
     Args:
         footage_frames: (T, H_s, W_s, 3) uint8 source frames.
@@ -105,11 +115,11 @@ def generate_new_view(
     def on_frame(done: int, total: int) -> None:
         report(denoise_share + (1.0 - denoise_share) * done / total, f"refining: frame {done}/{total}")
 
-    frames = pipe(footage_frames, tracks, target_camera, num_inference_steps=steps, generator=seed,
-                  max_side=max_side, callback_on_step_end=on_step, depth=depth,
-                  callback_on_frame_end=on_frame).frames
+    output = pipe(footage_frames, tracks, target_camera, num_inference_steps=steps, generator=seed,
+                  max_side=max_side, callback_on_step_end=on_step, depth=depth, callback_on_frame_end=on_frame)
+    frames = output.frames
     W, H = target_camera.size
     if resize_to_target and frames.shape[1:3] != (H, W):
         frames = np.stack([cv2.resize(f, (W, H), interpolation=cv2.INTER_CUBIC) for f in frames])
     report(1.0, f"generated {len(frames)} frames")
-    return frames
+    return NewView(frames, output.holes)

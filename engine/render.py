@@ -134,19 +134,16 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     else:
         from .generate import DEFAULT_STEPS, generate_new_view
 
-        def warp_progress(i: int, n: int) -> None:
-            progress(0.15 + 0.1 * i / n, f"warping frame {i}/{n}")
-
-        _, holes = warp_video(None, source_tracks, target, depth, progress=warp_progress)
-
         def model_progress(fraction: float, message: str) -> None:
-            progress(0.25 + 0.65 * fraction, message)
+            progress(0.15 + 0.75 * fraction, message)
 
         generated = generate_new_view(video.frames, pair_tracks(source_tracks, target), target, model,
                                       steps=DEFAULT_STEPS if steps is None else steps, device=device,
                                       precision=precision, cache_dir=cache_dir, progress=model_progress,
                                       depth=depth)
-        views = zip(generated, holes, strict=True)
+        # A model anchored on the footage warped it already; the hole masks of any other come from the warp.
+        holes = generated.holes if generated.holes is not None else warp_video(None, source_tracks, target, depth)[1]
+        views = zip(generated.frames, holes, strict=True)
     first, span = (0.15, 0.85) if preview else (0.9, 0.1)
     with atomic_dir(out) as tmp:
         hole_shares = write_views(views, tmp, video.fps, video.num_frames,

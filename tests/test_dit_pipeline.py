@@ -123,8 +123,10 @@ def test_output_has_the_target_cameras_size(pipe):
     K = camera.K.copy()
     K[:, 0, 2], K[:, 1, 2] = 23.5, 11.5
     wide = CameraTrack(K, camera.w2c, (48, 24))
-    out = pipe(frames, tracks, wide, num_inference_steps=1).frames
+    output = pipe(frames, tracks, wide, num_inference_steps=1)
+    out = output.frames
     assert out.shape == (5, 24, 48, 3)
+    assert output.holes.shape == (5, 24, 48)  # the warp's, for the render's hole masks
 
 
 def test_tracks_condition_the_output(pipe):

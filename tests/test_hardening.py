@@ -242,41 +242,42 @@ def _mutations(rng: np.random.Generator, value):
     return choices[int(rng.integers(len(choices)))]()
 
 
-def test_fuzzed_tracks_files_load_or_give_a_clean_error(shot, tmp_path):
-    rng = np.random.default_rng(0)
-    arrays = _tracks_arrays(shot)
+def _fuzz(rng: np.random.Generator, original: dict, keys: list[str], write, load, count: int = 300) -> dict:
+    """Break 1–2 of ``keys`` of ``original`` ``count`` times, write each (``write(i, mutated)`` → its path) and
+    ``load`` it: every case must load or give a :class:`UserError` naming the file. Returns the counts."""
     outcomes = {"loaded": 0, "refused": 0}
-    for i in range(300):
-        mutated = dict(arrays)
-        for key in rng.choice(sorted(arrays), size=int(rng.integers(1, 3)), replace=False):
-            mutated[key] = _mutations(rng, arrays[key])
-        path = tmp_path / f"fuzz{i}.npz"
-        np.savez(path, **mutated)
+    for i in range(count):
+        mutated = dict(original)
+        for key in rng.choice(keys, size=int(rng.integers(1, 3)), replace=False):
+            mutated[key] = _mutations(rng, original.get(key, 1))
+        path = write(i, mutated)
         try:
-            load_tracks(path)
+            load(path)
             outcomes["loaded"] += 1
         except UserError as exc:
             assert path.name in str(exc)
             outcomes["refused"] += 1
+    return outcomes
+
+
+def test_fuzzed_tracks_files_load_or_give_a_clean_error(shot, tmp_path):
+    def write(i, arrays):
+        np.savez(tmp_path / f"fuzz{i}.npz", **arrays)
+        return tmp_path / f"fuzz{i}.npz"
+
+    arrays = _tracks_arrays(shot)
+    outcomes = _fuzz(np.random.default_rng(0), arrays, sorted(arrays), write, load_tracks)
     assert outcomes["refused"] > 200, outcomes
 
 
 def test_fuzzed_camera_files_load_or_give_a_clean_error(shot, tmp_path):
-    rng = np.random.default_rng(1)
-    doc = _camera_doc(shot)
-    outcomes = {"loaded": 0, "refused": 0}
-    for i in range(300):
-        mutated = dict(doc)
-        for key in rng.choice(["K", "w2c", "size", "fps", "format"], size=int(rng.integers(1, 3)), replace=False):
-            mutated[key] = np.asarray(_mutations(rng, mutated.get(key, 1))).tolist()
+    def write(i, doc):
         path = tmp_path / f"fuzz{i}.json"
-        path.write_text(json.dumps(mutated, allow_nan=True))
-        try:
-            load_camera_json(path)
-            outcomes["loaded"] += 1
-        except UserError as exc:
-            assert path.name in str(exc)
-            outcomes["refused"] += 1
+        path.write_text(json.dumps({k: np.asarray(v).tolist() for k, v in doc.items()}, allow_nan=True))
+        return path
+
+    keys = ["K", "w2c", "size", "fps", "format"]
+    outcomes = _fuzz(np.random.default_rng(1), _camera_doc(shot), keys, write, load_camera_json)
     assert outcomes["refused"] > 200, outcomes
 
 

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         frames = generate_new_view(footage.frames, tracks, camera, args.model, steps=args.steps, seed=args.seed,
                                    progress=progress, conditioner=args.conditioner, device=args.device,
                                    precision=args.precision,
-                                   cache_dir=args.cache_dir, max_side=args.max_side)
+                                   cache_dir=args.cache_dir, max_side=args.max_side).frames
     write_frames(frames, out)
     print(f"{len(frames)} frames ({frames.shape[2]}x{frames.shape[1]}) in {out}")
     return 0

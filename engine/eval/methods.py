@@ -168,4 +168,4 @@ def generate(method: MethodSpec, source: SynthView, target: SynthView, paired: T
         return np.stack([cv2.inpaint(f, h.astype(np.uint8), INPAINT_RADIUS, cv2.INPAINT_TELEA)
                          for f, h in zip(frames, holes, strict=True)])
     return generate_new_view(source.frames, paired, target.camera, method.model, steps=steps or DEFAULT_STEPS,
-                             progress=progress, device=device, cache_dir=cache_dir, depth=depth)
+                             progress=progress, device=device, cache_dir=cache_dir, depth=depth).frames

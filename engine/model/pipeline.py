@@ -67,10 +67,13 @@ DEFAULT_MAX_SIDE = 256
 
 @dataclasses.dataclass
 class Track2ViewPipelineOutput:
-    """``frames`` (T, H, W, 3) uint8 RGB (or float32 in [0, 1] for ``output_type="np"``) and the windows used."""
+    """``frames`` (T, H, W, 3) uint8 RGB (or float32 in [0, 1] for ``output_type="np"``), the windows used
+    and, when the output was anchored on the footage, the warp's ``holes`` (T, H, W) bool (what no source
+    frame shows; None otherwise)."""
 
     frames: np.ndarray
     plan: WindowPlan
+    holes: np.ndarray | None = None
 
 
 def _round_to(value: float, multiple: int) -> int:
@@ -329,8 +332,9 @@ class Track2ViewPipeline(DiffusionPipeline):
     @torch.no_grad()
     def refine(self, source_frames: np.ndarray, tracks: Tracks, target_camera: CameraTrack,
                depth: DenseDepth | None, coarse: np.ndarray,
-               callback_on_frame_end: Callable[[int, int], None] | None = None) -> np.ndarray:
-        """The refiner's output (T, H, W, 3) float32 in [0, 1] at ``target_camera.size`` (W, H).
+               callback_on_frame_end: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The refiner's output (T, H, W, 3) float32 in [0, 1] at ``target_camera.size`` (W, H) and the
+        warp's hole masks (T, H, W) bool.
 
         ``source_frames`` (T, H_s, W_s, 3) uint8 are warped frame by frame into ``target_camera``
         (:func:`...warp.iter_warp` on ``depth``, spread from ``tracks`` when None) and fused with the
@@ -341,14 +345,16 @@ class Track2ViewPipeline(DiffusionPipeline):
         W, H = target_camera.size
         device = self._execution_device
         out = np.empty((len(coarse), H, W, 3), np.float32)
+        holes = np.empty((len(coarse), H, W), bool)
         for t, (image, hole) in enumerate(iter_warp(source_frames, tracks, target_camera, depth)):
             if self.interrupt:
                 raise Cancelled("generation cancelled")
             inputs = refiner_inputs(image, hole, coarse[t], device, self.refiner.dtype)
             out[t] = self.refiner(*inputs)[0].permute(1, 2, 0).float().cpu().numpy()
+            holes[t] = hole
             if callback_on_frame_end is not None:
                 callback_on_frame_end(t + 1, len(coarse))
-        return out
+        return out, holes
 
     # ------------------------------------------------------------------ generation
     @torch.no_grad()
@@ -476,13 +482,15 @@ class Track2ViewPipeline(DiffusionPipeline):
 
         # 7. Anchor on the footage: warp it into the target camera, keep what it shows, fill the rest.
         video = blender.result()[:len(source_frames)]
+        holes = None
         if anchor and self.refiner is not None:
-            video = self.refine(np.asarray(source_frames), tracks, target_camera, depth, video, callback_on_frame_end)
+            video, holes = self.refine(np.asarray(source_frames), tracks, target_camera, depth, video,
+                                       callback_on_frame_end)
         self.maybe_free_model_hooks()
         # 8. Output.
         if output_type == "uint8":
             video = np.round(video * 255.0).clip(0, 255).astype(np.uint8)
-        return Track2ViewPipelineOutput(frames=video, plan=plan)
+        return Track2ViewPipelineOutput(frames=video, plan=plan, holes=holes)
 
 
 def check_compatible(transformer: Track2ViewTransformer3DModel, vae: AutoencoderKLWan,
