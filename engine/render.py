@@ -39,6 +39,8 @@ from .warp import FRAME_REACH, iter_warp, warp_video
 Progress = Callable[[float, str], None]
 
 FRAMES_DIR, HOLES_DIR, MP4_NAME = "frames", "holes", "render.mp4"
+WRITES_IN_FLIGHT = 2
+"""Frames made but not yet written that :func:`write_views` lets wait (each a frame and its hole mask)."""
 FRAME_PATTERN = "{:04d}.png"
 
 
@@ -164,20 +166,34 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
 def write_views(views: Iterable[tuple[np.ndarray, np.ndarray]], folder: Path, fps: float, count: int,
                 progress: Callable[[int, int], None]) -> list[float]:
     """Write (image, hole mask) pairs as they come: ``folder``/frames, holes and the mp4 (layout in the
-    module docstring). Returns each frame's share of hole pixels."""
+    module docstring). Returns each frame's share of hole pixels.
+
+    The encoding runs on one background thread (OpenCV releases the GIL), so the next view is made
+    while a frame is written; at most :data:`WRITES_IN_FLIGHT` frames wait, in order.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from .io.video import Mp4Writer, write_image
 
     (folder / FRAMES_DIR).mkdir()
     (folder / HOLES_DIR).mkdir()
-    holes = []
-    with Mp4Writer(folder / MP4_NAME, fps) as mp4:
-        for i, (image, hole) in enumerate(views):
-            name = FRAME_PATTERN.format(i + 1)
+    holes: list[float] = []
+    with Mp4Writer(folder / MP4_NAME, fps) as mp4, ThreadPoolExecutor(1) as writer:
+        def write(name: str, image: np.ndarray, hole: np.ndarray) -> None:
             write_image(image, folder / FRAMES_DIR / name)
             write_image(np.repeat(hole[..., None].astype(np.uint8) * 255, 3, -1), folder / HOLES_DIR / name)
             mp4.write(image)
+
+        pending = []
+        for i, (image, hole) in enumerate(views):
+            pending.append(writer.submit(write, FRAME_PATTERN.format(i + 1), image, hole))
             holes.append(float(hole.mean()))
-            progress(i + 1, count)
+            while len(pending) > WRITES_IN_FLIGHT:
+                pending.pop(0).result()  # raises what the write raised
+                progress(len(holes) - len(pending), count)
+        while pending:
+            pending.pop(0).result()
+            progress(len(holes) - len(pending), count)
     return holes
 
 

@@ -25,7 +25,10 @@ OpenCV axes.
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -69,6 +72,9 @@ FRAME_REACH = 2 * max(abs(k) for k in FILL_OFFSETS)
 SPLAT_CHUNK = 1 << 18
 """Points splatted at a time (a chunk's temporaries take about 100 bytes a point)."""
 
+WARP_THREADS = min(os.cpu_count() or 1, 8)
+"""Target frames warped at once by :func:`iter_warp` (each holds its temporaries, ~0.1 GB at 1080p)."""
+
 DYNAMIC_SHARE = 0.5
 """Source pixels with at least this share of moving tracks around them are not used for the fill."""
 
@@ -80,13 +86,19 @@ def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tupl
     Returns per-pixel weighted sums (H, W, C) (splat ones for the total weight). The weights are
     soft z-buffer weights: each tap's bilinear weight times ``exp(-max(z / zref - 1, 0) / SOFT_Z)``,
     ``zref`` the nearest ``depth`` among the taps on that pixel with a bilinear weight ≥
-    :data:`ZREF_MIN_WEIGHT`. The grid is padded by one pixel on each side, so every tap is in bounds.
-    Points go in chunks of :data:`SPLAT_CHUNK` (two passes: nearest depths, then sums), so the
-    temporaries stay bounded for any image size (the taps, 48 bytes a point, are kept between passes).
+    :data:`ZREF_MIN_WEIGHT`. The sums are taken over the points' bounding box only (a fill's few
+    points cost little), padded by one pixel, so every tap is in bounds. Points go in chunks of
+    :data:`SPLAT_CHUNK` (two passes: nearest depths, then sums), so the temporaries stay bounded for
+    any image size (the taps, 48 bytes a point, are kept between passes).
     """
     W, H = size
-    n = (W + 2) * (H + 2)
-    taps = [(part, *bilinear_taps(x[part], y[part], W)) for part in
+    if len(x) == 0:
+        return np.zeros((H, W, len(values)), np.float32)
+    # The box's padded grid: its column 0 is target column x0 (≥ -1), and every tap lands inside it.
+    x0, y0 = int(np.floor(x.min())), int(np.floor(y.min()))
+    box_w, box_h = int(np.floor(x.max())) - x0, int(np.floor(y.max())) - y0
+    n = (box_w + 2) * (box_h + 2)
+    taps = [(part, *bilinear_taps(x[part] - (x0 + 1), y[part] - (y0 + 1), box_w)) for part in
             (slice(i, i + SPLAT_CHUNK) for i in range(0, len(x), SPLAT_CHUNK))]
     zref = np.full(n, np.inf, np.float32)
     for part, idx, bilinear in taps:
@@ -100,7 +112,12 @@ def _splat_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, size: tupl
         weight = bilinear * np.exp(-np.maximum(ratio - 1.0, 0.0) / SOFT_Z)
         for c, v in enumerate(values):
             sums[c] += np.bincount(idx, weight * np.tile(v[part], 4), n)
-    return sums.T.astype(np.float32).reshape(H + 2, W + 2, len(values))[1:-1, 1:-1]
+    box = sums.T.astype(np.float32).reshape(box_h + 2, box_w + 2, len(values))
+    out = np.zeros((H, W, len(values)), np.float32)  # allocated last: early, it slows the temporaries' allocation
+    cols = slice(max(x0, 0), min(x0 + box_w + 2, W))
+    rows = slice(max(y0, 0), min(y0 + box_h + 2, H))
+    out[rows, cols] = box[rows.start - y0:rows.stop - y0, cols.start - x0:cols.stop - x0]
+    return out
 
 
 def project_pixels(depth: np.ndarray, K_src: np.ndarray, w2c_src: np.ndarray, K_tgt: np.ndarray,
@@ -141,14 +158,13 @@ def _jacobian(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for axis in (2, 1):
         fwd = np.diff(pos, axis=axis)
         linked = _linked(np.hypot(fwd[0], fwd[1]))
-        fwd = np.where(linked, fwd, 0.0)
-        pad = [(0, 0), (0, 0), (0, 0)]
-        pad[axis] = (0, 1)
-        ahead, ahead_ok = np.pad(fwd, pad), np.pad(linked, pad[1:])
-        pad[axis] = (1, 0)
-        behind, behind_ok = np.pad(fwd, pad), np.pad(linked, pad[1:])
-        count = ahead_ok.astype(np.float32) + behind_ok
-        derivs.append((ahead + behind) / np.maximum(count, 1))
+        fwd *= linked
+        total, count = np.zeros_like(pos), np.zeros(pos.shape[1:], np.float32)
+        for part in (slice(None, -1), slice(1, None)):  # the step to the next pixel, then from the previous one
+            at = (slice(None),) * axis + (part,)
+            total[at] += fwd
+            count[at[1:]] += linked
+        derivs.append(total / np.maximum(count, 1))
     return derivs[0], derivs[1]
 
 
@@ -219,12 +235,9 @@ def splat_view(image: np.ndarray | None, depth: np.ndarray, K_src: np.ndarray, w
     if keep is not None:
         valid &= keep
     if wanted is not None:
-        Wt, Ht = target_size
-        near = cv2.dilate(wanted.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
-        ys, xs = np.nonzero(valid)
-        xi = np.clip(np.round(pos[0, ys, xs]), 0, Wt - 1).astype(np.int64)
-        yi = np.clip(np.round(pos[1, ys, xs]), 0, Ht - 1).astype(np.int64)
-        valid[ys, xs] = near[yi, xi]
+        near = cv2.dilate(wanted.astype(np.uint8), np.ones((7, 7), np.uint8))
+        # Whether each source pixel lands near a wanted target pixel (positions beyond the frame clamp to its edge).
+        valid &= cv2.remap(near, pos[0], pos[1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE) > 0
     # Only the rows and columns with pixels to draw (the fill's are few), and one pixel around them.
     rows, cols = np.flatnonzero(valid.any(1)), np.flatnonzero(valid.any(0))
     if len(rows) == 0:
@@ -237,16 +250,47 @@ def splat_view(image: np.ndarray | None, depth: np.ndarray, K_src: np.ndarray, w
     return _splat_bilinear(target[0], target[1], values, target_size, depth=target[2])
 
 
+def warp_frame(t: int, sources: dict[int, tuple[np.ndarray | None, np.ndarray, np.ndarray]], tracks: Tracks,
+               target: CameraTrack, fill_offsets: tuple[int, ...] = FILL_OFFSETS
+               ) -> tuple[np.ndarray | None, np.ndarray]:
+    """Target frame t: source frame t splatted into ``target`` frame t, its holes filled from frames t + k.
+
+    ``sources`` maps source frame s to (image (H, W, 3) uint8 or None, depth (H, W), static (H, W) bool:
+    the pixels the fill may use) for s = t and every t + k in the clip. Returns the image (None without images) and the hole mask.
+    """
+    image, z, _ = sources[t]
+    sums = splat_view(image, z, tracks.K[t], tracks.w2c[t], target.K[t], target.w2c[t], target.size)
+    hole = sums[..., -1] < MIN_SPLAT_WEIGHT
+    for s in (t + k for k in fill_offsets):
+        if not hole.any():
+            break
+        if s not in sources:
+            continue
+        image, z, static = sources[s]
+        fill = splat_view(image, z, tracks.K[s], tracks.w2c[s], target.K[t], target.w2c[t], target.size,
+                          keep=static, wanted=hole)
+        sums[hole] = fill[hole]
+        hole = sums[..., -1] < MIN_SPLAT_WEIGHT
+    if sources[t][0] is None:
+        return None, hole
+    rgb = sums[..., :3] / np.maximum(sums[..., 3:], 1e-12)
+    rgb[hole] = 0
+    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8), hole
+
+
 def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: CameraTrack, depth: DenseDepth,
-              fill_offsets: tuple[int, ...] = FILL_OFFSETS) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
+              fill_offsets: tuple[int, ...] = FILL_OFFSETS, threads: int = WARP_THREADS,
+              ) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
     """Warp source ``frames`` (T frames (H, W, 3) uint8; any sequence, e.g. a streaming
     :class:`~.io.video.FrameWindow`) into the ``target`` camera's view, one frame at a time.
 
     ``tracks`` (T frames, the footage's size) give the source camera, ``depth`` the source's dense
-    depth; target frame t is source frame t's view from ``target`` frame t. Yields, per frame, the
-    image (Ht, Wt, 3) uint8 (None when ``frames`` is None: only the holes are computed) and the hole
-    mask (Ht, Wt) bool. Frame t reads the source frames t + k for k in ``fill_offsets`` (a window
-    of 2 × max |k| + 1 frames moving forward).
+    depth; target frame t is source frame t's view from ``target`` frame t (:func:`warp_frame`).
+    Yields, in order, per frame the image (Ht, Wt, 3) uint8 (None when ``frames`` is None: only the
+    holes are computed) and the hole mask (Ht, Wt) bool. ``threads`` frames are warped at once (numpy
+    and OpenCV release the GIL); the footage is read, and the depth upsampled, on the calling thread
+    only, in order: frame t reads the source frames t + k for k in ``fill_offsets`` (a window of
+    2 × max |k| + 1 frames moving forward).
     """
     T = tracks.num_frames
     if frames is not None and len(frames) != T:
@@ -255,39 +299,26 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
         raise UserError(f"the warp got {T} frames of tracks, {depth.num_frames} of depth and "
                         f"{target.num_frames} of target camera")
     reach = max(map(abs, fill_offsets), default=0)
-    upsampled: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # the window's maps at full size
+    held: dict[int, tuple[np.ndarray | None, np.ndarray, np.ndarray]] = {}  # the window's maps at full size
 
-    def source(s: int) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-        image = None if frames is None else frames[s]
-        if s not in upsampled:
-            z, moving = depth.frame(s, image)
-            upsampled[s] = z, moving.astype(np.float16)
-        z, moving = upsampled[s]
-        return image, z, moving.astype(np.float32)
+    def sources(t: int) -> dict[int, tuple[np.ndarray | None, np.ndarray, np.ndarray]]:
+        for old in [s for s in held if s < t - reach]:
+            del held[old]  # a frame still being warped keeps its own references
+        for s in (t, *(t + k for k in fill_offsets)):
+            if 0 <= s < T and s not in held:
+                image = None if frames is None else frames[s]
+                z, moving = depth.frame(s, image)
+                held[s] = image, z, moving < DYNAMIC_SHARE
+        return {s: held[s] for s in (t, *(t + k for k in fill_offsets)) if s in held}
 
-    for t in range(T):
-        for old in [s for s in upsampled if s < t - reach]:
-            del upsampled[old]
-        image, z, _ = source(t)
-        sums = splat_view(image, z, tracks.K[t], tracks.w2c[t], target.K[t],
-                          target.w2c[t], target.size)
-        hole = sums[..., -1] < MIN_SPLAT_WEIGHT
-        for s in (t + k for k in fill_offsets):
-            if not hole.any():
-                break
-            if not 0 <= s < T:
-                continue
-            image, z, moving = source(s)
-            fill = splat_view(image, z, tracks.K[s], tracks.w2c[s],
-                              target.K[t], target.w2c[t], target.size, keep=moving < DYNAMIC_SHARE, wanted=hole)
-            sums[hole] = fill[hole]
-            hole = sums[..., -1] < MIN_SPLAT_WEIGHT
-        if frames is None:
-            yield None, hole
-            continue
-        rgb = sums[..., :3] / np.maximum(sums[..., 3:], 1e-12)
-        rgb[hole] = 0
-        yield np.clip(rgb + 0.5, 0, 255).astype(np.uint8), hole
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        queue: deque[Future] = deque()
+        for t in range(T):
+            queue.append(pool.submit(warp_frame, t, sources(t), tracks, target, fill_offsets))
+            if len(queue) > threads:
+                yield queue.popleft().result()
+        while queue:
+            yield queue.popleft().result()
 
 
 def warp_video(frames: np.ndarray | None, tracks: Tracks, target: CameraTrack, depth: DenseDepth | None = None,

@@ -9,7 +9,7 @@ from track2view.engine.dense_depth import DenseDepth, dense_depth
 from track2view.engine.errors import UserError
 from track2view.engine.eval.fidelity import interior_holes
 from track2view.engine.geometry.camera import CameraTrack
-from track2view.engine.warp import warp_video
+from track2view.engine.warp import iter_warp, warp_video
 
 from .tiny_shot import make_tracks, orbit_camera, psnr, render, source_camera
 
@@ -92,6 +92,16 @@ def test_temporal_fill_takes_the_colour_from_the_frame_that_sees_it(shot):
     gained = alone[5] & ~filled[5]
     assert gained.sum() > 20 and not filled[5].any()
     assert psnr(out[5], frames[0], gained) >= 24.0  # resampled from frames 4..0: fine stripes blur a little
+
+
+def test_frames_warped_at_once_give_the_same_frames_in_order(shot):
+    cam, frames, depth, tracks = shot
+    target, true = orbit_camera(cam, 15.0), true_depth(depth, cam.size)
+    one = list(iter_warp(frames, tracks, target, true, threads=1))
+    three = list(iter_warp(frames, tracks, target, true, threads=3))
+    assert len(one) == len(three) == len(frames)
+    for (image_a, hole_a), (image_b, hole_b) in zip(one, three, strict=True):
+        assert (image_a == image_b).all() and (hole_a == hole_b).all()
 
 
 def test_coverage_is_the_warp_hole_mask(shot):
