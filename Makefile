@@ -13,7 +13,7 @@ check-python:
 $(STAMP): pyproject.toml setup.py | check-python
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[blender,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[blender,dev,tools]"
 	@touch $(STAMP)
 
 # Synthetic shot -> tracks -> Blender scene with an orbiting target camera -> new view in the sequencer;

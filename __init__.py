@@ -10,7 +10,7 @@ _registered_modules: list = []
 #: Modules the add-on imports → the packages that provide them (the platform zips bundle these wheels).
 REQUIRED_MODULES = {
     "cv2": "opencv-python-headless", "torch": "torch", "diffusers": "diffusers", "safetensors": "safetensors",
-    "onnxruntime": "onnxruntime", "scipy": "scipy", "pycolmap": "pycolmap",
+    "onnxruntime": "onnxruntime",
 }
 
 

@@ -36,3 +36,24 @@ def disk_error_message(exc: OSError) -> str | None:
     if exc.errno == errno.EROFS:
         return f"the file system is read-only{where}: choose another output"
     return None
+
+
+class MissingPackage(UserError):
+    """A tool needs a package that the add-on's runtime does not bundle (see :func:`require_tool`)."""
+
+
+def require_tool(module: str, purpose: str):
+    """Import ``module`` for ``purpose`` (e.g. "the ONNX export") or raise :class:`MissingPackage`.
+
+    The engine's tools beyond rendering — the ONNX export (onnx), LoRA training on a Wan backbone
+    (peft), curation and evaluation against ground truth (scipy, pycolmap) and their plots (matplotlib) — are the ``tools`` extra: ``make`` and ``pip install 'track2view[tools]'`` install
+    them; the extension's platform zip leaves them out.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingPackage(f"{purpose} needs the Python package '{module.split('.')[0]}', which is not "
+                             f"installed here; install the engine's tools: pip install 'track2view[tools]'"
+                             ) from exc

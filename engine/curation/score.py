@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import require_tool
 from ..geometry.camera import project_points, unproject_points
 from ..io.tracks import Tracks
 from ..synth.clip import SynthClip, depth_consistent
@@ -67,7 +68,7 @@ def true_positions(tracks: Tracks, clip: SynthClip) -> tuple[np.ndarray, np.ndar
 
     See the module docstring; unmatched tracks get NaN positions.
     """
-    from scipy.spatial import cKDTree
+    cKDTree = require_tool("scipy.spatial", "scoring curated tracks against ground truth").cKDTree
 
     src = clip.source
     T, N = tracks.num_frames, tracks.num_points
@@ -141,7 +142,7 @@ def score_pair(tracks: Tracks, clip: SynthClip, target: int = 1) -> dict[str, di
     good = has_pairs & (median_err <= RECOVERED_MAX_ERROR_PX)
     recovered = np.zeros(gt_src.num_points, bool)
     if good.any() and wanted.any():
-        from scipy.spatial import cKDTree
+        cKDTree = require_tool("scipy.spatial", "scoring curated tracks against ground truth").cKDTree
 
         near = cKDTree(tracks.uv[0, good]).query_ball_point(gt_src.uv[0, wanted], RECALL_RADIUS_PX)
         recovered[np.nonzero(wanted)[0]] = [len(x) > 0 for x in near]

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import require_tool
+
 MAX_FEATURES = 1024  # SIFT features per frame
 SEQUENTIAL_OVERLAP = 5  # frames each frame is matched against (COLMAP's default: 10)
 INIT_MIN_INLIERS = 50  # COLMAP default 100: small 256² frames have few features
@@ -57,7 +59,7 @@ class PoseEstimate:
 
 def mapping_options():
     """pycolmap IncrementalPipelineOptions for a short video with known intrinsics."""
-    import pycolmap
+    pycolmap = require_tool("pycolmap", "the evaluation's COLMAP poses")
 
     options = pycolmap.IncrementalPipelineOptions()
     options.num_threads = NUM_THREADS
@@ -96,8 +98,8 @@ def estimate_poses(frames: np.ndarray, K: np.ndarray, workdir: str | Path | None
         with tempfile.TemporaryDirectory(prefix="t2v-colmap-") as tmp:
             return estimate_poses(frames, K, tmp)
     import cv2
-    import pycolmap
 
+    pycolmap = require_tool("pycolmap", "the evaluation's COLMAP poses")
     start = time.perf_counter()
     K = np.asarray(K, np.float64)
     K = K[0] if K.ndim == 3 else K

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import require_tool
 from ..tracking.flow_tracks import MIN_TRACK_FRAMES, track_flow
 
 MATCH_RADIUS_PX = 3.0  # largest distance between a ground-truth point and its tracker seed, pixels
@@ -40,7 +41,7 @@ def consistency_metrics(generated: np.ndarray, anchor: np.ndarray, uv_gt: np.nda
     frames; nan if none), ``within_4px`` (share of evaluated point-frames within :data:`WITHIN_PX`,
     lost counted as outside), ``lost_share`` and ``points`` (queries evaluated).
     """
-    from scipy.spatial import cKDTree
+    cKDTree = require_tool("scipy.spatial", "the evaluation's 4D consistency").cKDTree
 
     lead = MIN_TRACK_FRAMES
     video = np.concatenate([np.repeat(anchor[None], lead, 0), generated])

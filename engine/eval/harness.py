@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ..dense_depth import DenseDepth, dense_depth
-from ..errors import UserError
+from ..errors import UserError, require_tool
 from ..io.atomic import atomic_dir, check_writable_target
 from ..synth.clip import load_clip
 from . import colmap_poses, track_poses
@@ -172,9 +172,10 @@ def summarize(case_results: list[dict], methods: list[MethodSpec]) -> dict:
 def _versions() -> dict[str, str]:
     """Versions of what the numbers depend on."""
     import cv2
-    import pycolmap
 
     from .. import __version__
+
+    pycolmap = require_tool("pycolmap", "the evaluation's COLMAP poses")
 
     return {"track2view": __version__, "pycolmap": pycolmap.__version__, "opencv": cv2.__version__}
 

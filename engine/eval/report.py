@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import require_tool
 from ..io.atomic import atomic_file
 
 # (key, column title, digits, better) — better: "low" or "high"
@@ -123,9 +124,7 @@ def markdown_table(results: dict) -> str:
 
 def plot_metrics(results: dict, path: Path) -> None:
     """One bar chart per metric (methods on the x axis, static and dynamic bars side by side)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    require_tool("matplotlib", "the evaluation plots").use("Agg")
     import matplotlib.pyplot as plt
 
     methods = list(results["summary"])
@@ -168,9 +167,7 @@ def plot_metrics(results: dict, path: Path) -> None:
 
 def plot_strip(frames_by_method: dict[str, np.ndarray], title: str, path: Path) -> None:
     """Rows = ground truth then each method, columns = first / middle / last frame (3, H, W, 3) uint8."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    require_tool("matplotlib", "the evaluation plots").use("Agg")
     import matplotlib.pyplot as plt
 
     rows = list(frames_by_method)

@@ -19,10 +19,9 @@ import os
 import warnings
 from pathlib import Path
 
-import onnx
 import torch
 
-from ..errors import UserError
+from ..errors import UserError, require_tool
 from ..io.atomic import atomic_file
 from .conditioner import CONDITIONER_INPUTS, TrackConditioner
 
@@ -76,6 +75,7 @@ def export_conditioner_onnx(model: TrackConditioner, path: str | os.PathLike, op
         raise UserError(f"precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
     if opset < 17:
         raise UserError(f"opset {opset}: the track conditioner needs opset 17 or newer")
+    onnx = require_tool("onnx", "the ONNX export of the track conditioner")
     path = Path(path)
     cpu_model = TrackConditioner.from_config(model.config).eval()
     cpu_model.load_state_dict({k: v.detach().float().cpu() for k, v in model.state_dict().items()})

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from diffusers.utils import is_accelerate_available
 from diffusers.utils.torch_utils import randn_tensor
 
 from ..dense_depth import DenseDepth, dense_depth
-from ..errors import Cancelled, UserError
+from ..errors import Cancelled, MissingPackage, UserError
 from ..geometry.camera import CameraTrack
 from ..io.atomic import atomic_dir, check_writable_target
 from ..io.tracks import Tracks
@@ -306,8 +307,13 @@ class Track2ViewPipeline(DiffusionPipeline):
         if self.conditioner_backend == "torch":
             return self.conditioner(*inputs)
         if self._onnx_conditioner is None:
-            self._onnx_conditioner = load_onnx_conditioner(self.conditioner, self.model_folder, self.cache_dir,
-                                                           self.onnx_device)
+            try:
+                self._onnx_conditioner = load_onnx_conditioner(self.conditioner, self.model_folder, self.cache_dir,
+                                                               self.onnx_device)
+            except MissingPackage as exc:  # no export beside the weights and no exporter (the add-on's zip)
+                warnings.warn(f"{exc}; running the track conditioner in PyTorch instead", stacklevel=2)
+                self.conditioner_backend = "torch"
+                return self.conditioner(*inputs)
         return self._onnx_conditioner(*inputs)
 
     def track_tokens(self, source_latents: torch.Tensor, tracks: Tracks, frames: np.ndarray,

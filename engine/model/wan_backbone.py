@@ -23,10 +23,9 @@ from pathlib import Path
 
 import torch
 from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler
-from peft import LoraConfig
 from safetensors.torch import load_file
 
-from ..errors import UserError
+from ..errors import UserError, require_tool
 from .conditioner import TrackConditioner
 from .configs import WAN_1_3B, ModelConfig
 from .model_folder import load_model_component
@@ -82,7 +81,8 @@ def load_wan_backbone(folder: str | os.PathLike, config: ModelConfig = WAN_1_3B,
     transformer.requires_grad_(False)
     vae.requires_grad_(False)
     if lora and config.lora:
-        transformer.add_adapter(LoraConfig(**config.lora, init_lora_weights=True))
+        peft = require_tool("peft", "LoRA training on a Wan backbone")
+        transformer.add_adapter(peft.LoraConfig(**config.lora, init_lora_weights=True))
     torch.manual_seed(seed)
     conditioner = TrackConditioner(**{**config.conditioner, "feature_dim": transformer.feature_dim,
                                       "out_dim": transformer.inner_dim})

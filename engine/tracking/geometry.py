@@ -119,10 +119,16 @@ def ray_angles(X: np.ndarray, vis: np.ndarray, w2c: np.ndarray) -> np.ndarray:
 
 
 def _rotation_update(w: np.ndarray) -> np.ndarray:
-    """exp([w]x) for rotation vectors w (M, 3) → (M, 3, 3)."""
-    from scipy.spatial.transform import Rotation
-
-    return Rotation.from_rotvec(w).as_matrix()
+    """exp([w]x) for rotation vectors w (M, 3) → (M, 3, 3) (Rodrigues' formula)."""
+    angle = np.linalg.norm(w, axis=-1)[:, None, None]
+    cross = np.zeros((len(w), 3, 3))
+    cross[:, 0, 1], cross[:, 0, 2], cross[:, 1, 2] = -w[:, 2], w[:, 1], -w[:, 0]
+    cross -= cross.transpose(0, 2, 1)
+    small = angle < 1e-8  # the series' first terms: sin(a)/a → 1, (1 - cos a)/a² → 1/2
+    safe = np.where(small, 1.0, angle)
+    sin_term = np.where(small, 1.0 - angle**2 / 6, np.sin(safe) / safe)
+    cos_term = np.where(small, 0.5 - angle**2 / 24, (1 - np.cos(safe)) / safe**2)
+    return np.eye(3) + sin_term * cross + cos_term * cross @ cross
 
 
 def outlier_threshold(track_errors: np.ndarray, factor: float = OUTLIER_NOISE_FACTOR,

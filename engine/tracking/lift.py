@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import cv2
 import numpy as np
 
 from ..geometry.camera import unproject_points
@@ -63,8 +64,6 @@ def _contact_depth(uv, vis, ref_uv, ref_z, ref_vis, height: float) -> np.ndarray
     lowest point and within its width (:data:`CONTACT_BAND`) — the ground it stands on. NaN where
     no static point lies there.
     """
-    from scipy.ndimage import label
-
     out = np.full(vis.shape, np.nan)
     band = CONTACT_BAND * height
     for t in range(len(uv)):
@@ -74,12 +73,12 @@ def _contact_depth(uv, vis, ref_uv, ref_z, ref_vis, height: float) -> np.ndarray
             continue
         cells = np.floor(uv[t, q] / CLUSTER_CELL_PX).astype(int)
         cells -= cells.min(0)
-        grid = np.zeros(cells.max(0)[::-1] + 1, bool)
-        grid[cells[:, 1], cells[:, 0]] = True
-        labels, count = label(grid, structure=np.ones((3, 3)))
+        grid = np.zeros(cells.max(0)[::-1] + 1, np.uint8)
+        grid[cells[:, 1], cells[:, 0]] = 1
+        count, labels = cv2.connectedComponents(grid, connectivity=8)  # label 0: the background
         blob = labels[cells[:, 1], cells[:, 0]]
         ru, rv, rz = ref_uv[t, r, 0], ref_uv[t, r, 1], ref_z[t, r]
-        for b in range(1, count + 1):
+        for b in range(1, count):
             members = q[blob == b]
             u, v = uv[t, members, 0], uv[t, members, 1]
             bottom = v.max()
@@ -89,10 +88,23 @@ def _contact_depth(uv, vis, ref_uv, ref_z, ref_vis, height: float) -> np.ndarray
     return out
 
 
+def nearest_neighbours(queries: np.ndarray, points: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
+    """(Q, k) indices of the ``k`` nearest of ``points`` (P, 2) to each of ``queries`` (Q, 2), nearest first.
+
+    Exact, by brute force over chunks of ``chunk`` queries (a frame's moving points against its static ones).
+    """
+    out = np.empty((len(queries), k), np.int64)
+    for i in range(0, len(queries), chunk):
+        d2 = ((queries[i:i + chunk, None] - points[None]) ** 2).sum(-1)
+        part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(points) else np.broadcast_to(
+            np.arange(len(points)), d2.shape).copy()
+        order = np.take_along_axis(d2, part, 1).argsort(1, kind="stable")
+        out[i:i + chunk] = np.take_along_axis(part, order, 1)
+    return out
+
+
 def _neighbour_depth(uv, vis, ref_uv, ref_z, ref_vis, fallback: float, quantile: float) -> np.ndarray:
     """(T, N) depth of each visible query: a ``quantile`` of the k nearest static points' depths in that frame."""
-    from scipy.spatial import cKDTree
-
     out = np.full(vis.shape, np.nan)
     for t in range(len(uv)):
         q = np.nonzero(vis[t])[0]
@@ -102,19 +114,17 @@ def _neighbour_depth(uv, vis, ref_uv, ref_z, ref_vis, fallback: float, quantile:
         if len(r) == 0:
             out[t, q] = fallback
             continue
-        k = min(NEIGHBOURS, len(r))
-        _, nn = cKDTree(ref_uv[t, r]).query(uv[t, q], k=k)
-        nn = np.asarray(nn).reshape(len(q), k)
+        nn = nearest_neighbours(uv[t, q], ref_uv[t, r], min(NEIGHBOURS, len(r)))
         out[t, q] = np.quantile(ref_z[t, r][nn], quantile, axis=1)
     return out
 
 
 def _smooth_in_time(z: np.ndarray, vis: np.ndarray) -> np.ndarray:
     """Median of each track's depth over a window of its visible frames."""
-    from scipy.ndimage import median_filter
-
     filled = fill_invisible(np.nan_to_num(z)[..., None], vis)[..., 0]
-    smooth = median_filter(filled, size=(DEPTH_SMOOTH_FRAMES, 1), mode="nearest")
+    half = DEPTH_SMOOTH_FRAMES // 2
+    padded = np.pad(filled, ((half, DEPTH_SMOOTH_FRAMES - 1 - half), (0, 0)), mode="edge")
+    smooth = np.median(np.lib.stride_tricks.sliding_window_view(padded, DEPTH_SMOOTH_FRAMES, axis=0), axis=-1)
     return np.where(vis, smooth, np.nan)
 
 
