@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 import tomllib
 import zipfile
 
@@ -15,6 +16,7 @@ from track2view.engine.cli import main
 from track2view.engine.packaging import _excluded, build_extension
 
 from .conftest import REPO, run_python
+from .installed_workflow import workflow_code
 
 
 def test_engine_import_pulls_no_bpy():
@@ -203,34 +205,17 @@ def test_bundled_wheels_are_imported_in_a_clean_python_and_a_broken_one_is_named
 
 @pytest.mark.bpy
 def test_installed_zip_runs_the_whole_workflow_render_included(tmp_path, blender_user):
-    """The code-only zip installed as an extension: import, reconstruct, target camera, move, preview and
-    Render New View with the built-in model, in the Blender version of this venv (4.2, 4.5 or 5.0)."""
+    """The code-only zip installed as an extension: import, reconstruct, target camera, move, coverage,
+    preview and Render New View with the built-in model, in the Blender version of this venv (4.2, 4.5
+    or 5.0). ``bench/check_platform_zip.py`` runs the same with the platform zip in a bare bpy."""
     zip_path = build_extension(REPO, tmp_path / "dist")
-    out = run_python(f"""
+    out = run_python(textwrap.dedent(f"""
         import sys
-        from pathlib import Path
         sys.path.insert(0, {str(REPO)!r})
-        import bpy
         from tests.tracking_scene import render_clip
         from track2view.engine.io.video import write_frames
 
-        root = Path({str(tmp_path)!r})
         frames, *_ = render_clip(T=8, size=(160, 120))
-        write_frames(frames, root / "shot")
-        assert bpy.ops.extensions.package_install_files(
-            filepath={str(zip_path)!r}, repo="user_default", enable_on_install=True) == {{"FINISHED"}}
-        bpy.ops.wm.save_as_mainfile(filepath=str(root / "shot.blend"))
-        ops = bpy.ops.track2view
-        assert ops.import_footage(filepath=str(root / "shot" / "0001.png")) == {{"FINISHED"}}
-        assert ops.reconstruct_tracks(max_points=1500) == {{"FINISHED"}}
-        assert ops.add_target_camera() == {{"FINISHED"}}
-        target = bpy.context.scene.track2view.target_camera
-        assert ops.camera_move(move="ORBIT_RIGHT", amount=5.0) == {{"FINISHED"}}
-        assert ops.preview_view(camera=target.name) == {{"FINISHED"}}
-        assert ops.render_view(camera=target.name) == {{"FINISHED"}}
-        renders = sorted(p.name for p in (root / "track2view_renders" / target.name.replace(" ", "_")).iterdir())
-        print(bpy.app.version_string, renders, len(list((root / "track2view_renders").rglob("*.png"))))
-        import addon_utils
-        addon_utils.disable("bl_ext.user_default.track2view", default_set=True)
-    """, env=blender_user)
+        write_frames(frames, {str(tmp_path / "shot")!r})
+    """) + workflow_code(zip_path, tmp_path / "shot" / "0001.png", tmp_path / "shot.blend"), env=blender_user)
     assert "['preview_001', 'render_001']" in out, out
