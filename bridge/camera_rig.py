@@ -1,7 +1,8 @@
 """The target-camera offset rig: a new camera that follows a start camera through keyframable offsets.
 
 The channels and the matrix they produce are defined in ``engine/camera_moves.py``:
-``M = Crane · Orbit_p · Arc_p · S · Offset · L``. Built from constraints, parenting and drivers whose
+``M = Crane · Orbit_p · Arc_p · S · Offset · L`` (its ``rig_matrices`` computes it in numpy for
+``t2v camera``; a test checks this rig against it frame by frame, eases included). Built from constraints, parenting and drivers whose
 expressions are all *simple expressions* (Blender evaluates them without Python), so the rig works in
 the viewport and in ``blender -b`` renders without frame handlers or "Auto Run Python Scripts".
 

@@ -253,3 +253,30 @@ def test_bad_input_gives_clear_messages_and_touches_nothing(addon, tmp_path):
     scene.frame_end = scene.frame_start
     with pytest.raises(RuntimeError, match="at least two frames"):
         bpy.ops.track2view.camera_move(move="ORBIT_LEFT")
+
+
+def test_blender_rig_and_the_numpy_rig_give_the_same_camera_every_frame(addon, tmp_path):
+    """The rig ``t2v camera`` uses (engine/camera_moves.py) is the one Blender's constraints and drivers
+    build: every channel moved at once, each with its own ease, on an animated, parented start camera."""
+    from track2view.bridge.camera import camera_track_from_blender
+    from track2view.engine.camera_moves import MOVES_BY_NAME, channel_curve, moved_camera
+
+    bpy = addon
+    scene, src, tgt, rig = _add_target(bpy, tmp_path)
+    moves = [("ORBIT_RIGHT", 12.0, "EASE_IN_OUT"), ("ARC_UP", 7.0, "EASE_IN"), ("CRANE_DOWN", 0.3, "EASE_OUT"),
+             ("DOLLY_IN", 0.4, "LINEAR"), ("TRUCK_LEFT", 0.2, "EASE_IN"), ("PAN_RIGHT", 6.0, "EASE_OUT"),
+             ("TILT_UP", 4.0, "LINEAR"), ("ROLL_LEFT", 3.0, "EASE_IN_OUT"), ("ZOOM_IN", 1.4, "EASE_IN")]
+    T = FRAMES[1] - FRAMES[0] + 1
+    channels = {}
+    for name, amount, ease in moves:
+        assert bpy.ops.track2view.camera_move(move=name, amount=amount, ease=ease) == {"FINISHED"}
+        move = MOVES_BY_NAME[name]
+        end = amount ** move.sign if move.scale else move.sign * amount
+        channels[move.channel] = channel_curve(1.0 if move.scale else 0.0, end, ease, T, 0, T - 1)
+    frames = range(FRAMES[0], FRAMES[1] + 1)
+    source = camera_track_from_blender(scene, src, frames)
+    blender = camera_track_from_blender(scene, tgt, frames)
+    numpy = moved_camera(source, np.array(rig.matrix_world.translation), channels)
+    np.testing.assert_allclose(numpy.w2c, blender.w2c, atol=1e-4)
+    np.testing.assert_allclose(numpy.K, blender.K, atol=1e-3)
+    assert np.abs(blender.w2c - source.w2c).max() > 0.1  # it did move

@@ -20,12 +20,12 @@ import pytest
 
 from track2view.engine.cli import main
 from track2view.engine.errors import UserError
-from track2view.engine.geometry.camera import load_camera_json, save_camera_json
+from track2view.engine.geometry.camera import load_camera_json
 from track2view.engine.io.atomic import atomic_dir, atomic_file, remove_stale_partials
-from track2view.engine.io.tracks import load_tracks, save_tracks
+from track2view.engine.io.tracks import load_tracks
 from track2view.engine.io.video import write_frames
 
-from .tiny_shot import make_tracks, render, source_camera
+from .tiny_shot import render, source_camera, write_shot
 
 SIZE = (64, 48)
 FRAMES = 4
@@ -35,11 +35,7 @@ FRAMES = 4
 def shot(tmp_path_factory):
     """A tiny static shot: footage folder, its tracks, and the source camera as CAM.json."""
     root = tmp_path_factory.mktemp("shot")
-    camera = source_camera(SIZE, FRAMES)
-    frames, _ = render(camera)
-    write_frames(frames, root / "footage", "{:04d}.png", start=0)
-    save_tracks(make_tracks(camera, 200, seed=0), root / "tracks.npz")
-    save_camera_json(camera, root / "CAM.json")
+    write_shot(root, SIZE, FRAMES, 200)
     return root
 
 

@@ -110,3 +110,18 @@ def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
     err = (a.astype(np.float64) - b.astype(np.float64)) ** 2
     mse = err[mask].mean() if mask is not None else err.mean()
     return float(10 * np.log10(255.0 ** 2 / max(mse, 1e-12)))
+
+
+def write_shot(root, size: tuple[int, int], frames: int, num_points: int) -> tuple[CameraTrack, Tracks]:
+    """The shot of :func:`source_camera` on disk under ``root``: ``footage/`` (0000.png…), ``tracks.npz``
+    (exact static tracks) and its camera as ``CAM.json``. Returns (camera, tracks)."""
+    from track2view.engine.geometry.camera import save_camera_json
+    from track2view.engine.io.tracks import save_tracks
+    from track2view.engine.io.video import write_frames
+
+    camera = source_camera(size, frames)
+    write_frames(render(camera)[0], root / "footage", "{:04d}.png", start=0)
+    tracks = make_tracks(camera, num_points, seed=0)
+    save_tracks(tracks, root / "tracks.npz")
+    save_camera_json(camera, root / "CAM.json")
+    return camera, tracks

@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 
 
-def _frame_range(text: str) -> tuple[int, int | None]:
+def frame_range(text: str) -> tuple[int, int | None]:
     start, sep, stop = text.partition(":")
     try:
         if not sep:
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path,
                         help="Track2View model folder (diffusers layout; default: the built-in models/default)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
-    parser.add_argument("--frames", type=_frame_range, metavar="A:B",
+    parser.add_argument("--frames", type=frame_range, metavar="A:B",
                         help="footage frames A..B-1 (0-based; default: the frames the tracks were made on); "
                              "camera frame 0 is footage frame A")
     parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto",
