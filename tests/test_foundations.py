@@ -123,7 +123,9 @@ def test_extension_zip_validates_installs_enables_and_disables(tmp_path, blender
     names = zipfile.ZipFile(zip_path).namelist()
     assert "blender_manifest.toml" in names and "__init__.py" in names
     assert "engine/io/tracks.py" in names
-    assert not any(n.startswith(("tests/", "bench/", ".git", ".venv", "wheels/")) for n in names)
+    assert not any(n.startswith(("tests/", "bench/", "farm/", ".git", ".venv", "wheels/")) for n in names)
+    # The built-in model with its conditioner's ONNX export: the zip has no exporter (no onnx package).
+    assert any(n.startswith("models/default/conditioner/conditioner-") and n.endswith(".onnx") for n in names)
     assert not any("__pycache__" in n for n in names)
 
     import bpy  # noqa: F401  (only to locate Blender's own validator)
