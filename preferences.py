@@ -1,7 +1,12 @@
-"""Add-on preferences: model folder, device, precision and cache folder."""
+"""Add-on preferences: model folder, device, precision, cache folder and the movie start frame."""
 
 import bpy
-from bpy.props import EnumProperty, StringProperty
+from bpy.props import EnumProperty, IntProperty, StringProperty
+
+DEFAULT_MOVIE_START_FRAME = 1001
+"""Scene frame of a movie's first frame on import (the studio convention; image sequences keep theirs)."""
+MAX_FRAME = 1048574
+"""Blender's last frame number."""
 
 
 class Track2ViewPreferences(bpy.types.AddonPreferences):
@@ -38,6 +43,13 @@ class Track2ViewPreferences(bpy.types.AddonPreferences):
         subtype="DIR_PATH",
     )
 
+    movie_start_frame: IntProperty(
+        name="Movie Start Frame",
+        description="Scene frame of a movie's first frame when it is imported (image sequences keep their "
+                    "own frame numbers, e.g. shot.1001.exr starts at 1001)",
+        default=DEFAULT_MOVIE_START_FRAME, min=0, max=MAX_FRAME,
+    )
+
     def resolved_cache_dir(self, create: bool = True) -> str | None:
         """The cache folder: the preference, else the extension's user directory (made if ``create``).
 
@@ -58,6 +70,7 @@ class Track2ViewPreferences(bpy.types.AddonPreferences):
         row.prop(self, "device")
         row.prop(self, "precision")
         layout.prop(self, "cache_dir")
+        layout.prop(self, "movie_start_frame")
         if not self.cache_dir:
             cache = self.resolved_cache_dir(create=False)
             layout.label(text=f"Cache: {cache or 'the engine default cache folder'}", icon="INFO")

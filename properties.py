@@ -45,7 +45,7 @@ class Track2ViewSceneSettings(bpy.types.PropertyGroup):
     )
     output_dir: StringProperty(
         name="Output",
-        description="Folder for rendered frames. Empty: a folder beside the .blend",
+        description="Folder for rendered frames. Empty: track2view_renders/<blend name> beside the .blend",
         subtype="DIR_PATH",
         options=BLEND_RELATIVE,
     )

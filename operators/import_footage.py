@@ -1,10 +1,14 @@
 """Import Footage: a movie file or an image sequence becomes the shot of the scene.
 
-Sets the scene's fps, frame range (footage frame 0 at scene frame 1, remembered as
-``scene.track2view.footage_frame_start``) and render resolution, shows the
+Sets the scene's fps, frame range and render resolution, shows the
 footage as the background of the source camera (the panel's Source Camera, else the scene camera,
 else a new camera "Source Camera", which then becomes the scene camera) and sets
 ``scene.track2view.footage_path``. Picking any image of a sequence imports its whole folder.
+
+Frame numbers: an image sequence keeps its own (``shot.1001.exr`` … → scene frames 1001 …); a movie, or
+images without numbers, starts at the operator's Start Frame (default: the preferences' Movie Start
+Frame, 1001). Footage frame 0 sits at that scene frame, remembered as
+``scene.track2view.footage_frame_start``; renders, coverage and the tracks follow it.
 Importing other footage than the scene's unsets ``scene.track2view.tracks_path``: those tracks
 belong to the old shot (renders would warp the new footage along them).
 """
@@ -14,10 +18,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import bpy
-from bpy.props import StringProperty
+from bpy.props import IntProperty, StringProperty
 
+from .. import preferences
 from ..engine.errors import UserError
 from ..engine.io.video import IMAGE_SUFFIXES, VIDEO_SUFFIXES, probe
+from ..preferences import DEFAULT_MOVIE_START_FRAME, MAX_FRAME
 
 SOURCE_CAMERA = "Source Camera"
 
@@ -56,10 +62,15 @@ def show_as_background(camera: bpy.types.Object, clip: bpy.types.MovieClip) -> N
     background.alpha = 1.0
 
 
-def import_footage(context, path: str) -> bpy.types.MovieClip:
-    """Do the import (see the module docstring); returns the movie clip. UserError for unusable footage."""
+def import_footage(context, path: str, start_frame: int = DEFAULT_MOVIE_START_FRAME) -> bpy.types.MovieClip:
+    """Do the import (see the module docstring); ``start_frame`` places a movie (or unnumbered images).
+    Returns the movie clip. UserError for unusable footage."""
     location = footage_location(path)
     info = probe(location)
+    start = info.first_number if info.first_number is not None else start_frame
+    if not 0 <= start <= MAX_FRAME - info.frames + 1:
+        raise UserError(f"{info.first.name}: frames {start}..{start + info.frames - 1} are outside Blender's "
+                        f"0..{MAX_FRAME}; renumber the images")
     scene = context.scene
     previous = scene.track2view.footage_path
     if previous and Path(bpy.path.abspath(previous)).resolve() != location.resolve():
@@ -67,7 +78,7 @@ def import_footage(context, path: str) -> bpy.types.MovieClip:
     render = scene.render
     fps = round(info.fps)
     render.fps, render.fps_base = max(1, fps), max(1, fps) / info.fps
-    scene.frame_start, scene.frame_end = 1, info.frames
+    scene.frame_start, scene.frame_end = start, start + info.frames - 1
     render.resolution_x, render.resolution_y = info.size
     render.resolution_percentage = 100
     render.pixel_aspect_x = render.pixel_aspect_y = 1.0
@@ -90,6 +101,9 @@ class TRACK2VIEW_OT_import_footage(bpy.types.Operator):
                              description="Movie file, or any image of an image sequence (its folder is imported)")
     filter_glob: StringProperty(default=";".join(f"*{s}" for s in VIDEO_SUFFIXES + IMAGE_SUFFIXES),
                                 options={"HIDDEN"})  # every type the engine reads
+    start_frame: IntProperty(name="Start Frame", default=-1, min=-1, max=MAX_FRAME,
+                             description="Scene frame of a movie's first frame (image sequences keep their own "
+                                         "numbers). -1: the preferences' Movie Start Frame")
 
     def invoke(self, context, event):
         context.window_manager.fileselect_add(self)
@@ -102,16 +116,22 @@ class TRACK2VIEW_OT_import_footage(bpy.types.Operator):
         scene = context.scene
         old_tracks = scene.track2view.tracks_path
         try:
-            clip = import_footage(context, self.filepath)
+            clip = import_footage(context, self.filepath, self._start_frame(context))
         except UserError as exc:
             self.report({"ERROR"}, f"Import Footage: {exc}")
             return {"CANCELLED"}
         unlinked = (f"; the tracks of the previous footage ({Path(old_tracks).name}) are no longer used: "
                     "Reconstruct Tracks" if old_tracks and not scene.track2view.tracks_path else "")
-        self.report({"INFO"}, f"Imported {clip.name}: {scene.frame_end} frames at "
+        self.report({"INFO"}, f"Imported {clip.name}: frames {scene.frame_start}-{scene.frame_end} at "
                               f"{scene.render.fps / scene.render.fps_base:g} fps, "
                               f"{scene.render.resolution_x}x{scene.render.resolution_y}{unlinked}")
         return {"FINISHED"}
+
+    def _start_frame(self, context) -> int:
+        if self.start_frame >= 0:
+            return self.start_frame
+        prefs = preferences.get(context)
+        return prefs.movie_start_frame if prefs is not None else DEFAULT_MOVIE_START_FRAME
 
 
 CLASSES = [TRACK2VIEW_OT_import_footage]

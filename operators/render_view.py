@@ -5,9 +5,10 @@ Import Footage); the scene's frame range is rendered from the footage frames und
 exist (a later Frame Start renders part of the shot). The target camera (any camera; keyframed or
 static; lens, sensor and shift animation included) is read per frame by ``bridge/camera.py``.
 
-Output: a new numbered folder per render, ``<Output>/<camera>/<preview|render>_NNN`` (Output
-defaults to ``//track2view_renders`` beside the .blend), so earlier renders are kept. The .blend is
-never saved by this operator.
+Output: a new numbered folder per render, ``<Output>/<camera>/<preview|render>_NNN``, so earlier
+renders are kept. Output defaults to ``//track2view_renders/<blend>`` beside the .blend (``<blend>``
+its file name without ``.blend``), so the shots of one folder keep separate trees; the panel's Output
+(or the operator's ``output_dir``) replaces it. The .blend is never saved by this operator.
 """
 
 from __future__ import annotations
@@ -59,8 +60,12 @@ def next_render_folder(base: Path, camera_name: str, kind: str) -> Path:
 
 
 def output_base(settings, override: str) -> Path:
-    """The folder renders go under: the operator's ``output_dir``, the panel's Output, or beside the .blend."""
-    setting = override or settings.output_dir or DEFAULT_OUTPUT
+    """The folder renders go under: the operator's ``output_dir``, the panel's Output, or
+    ``//track2view_renders/<blend>`` beside the .blend."""
+    setting = override or settings.output_dir
+    if not setting and bpy.data.filepath:
+        setting = f"{DEFAULT_OUTPUT}/{bpy.path.clean_name(Path(bpy.data.filepath).stem)}"
+    setting = setting or DEFAULT_OUTPUT
     if setting.startswith("//") and not bpy.data.filepath:
         raise UserError("the .blend is not saved, so renders have no default folder: save it first, or set "
                         "an Output folder in the Track2View panel")

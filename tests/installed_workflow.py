@@ -28,7 +28,7 @@ STEPS = (
 
 def workflow_code(zip_path: Path, first_image: Path, blend: Path) -> str:
     """The workflow's code; ``first_image`` is the first frame of an image-sequence shot, ``blend`` the
-    .blend to save first (renders land in ``//track2view_renders`` beside it)."""
+    .blend to save first (renders land in ``//track2view_renders/<blend>`` beside it)."""
     steps = "\n".join(f"step({name!r}, lambda: {call})" for name, call in STEPS)
     return textwrap.dedent(f"""
         import time
@@ -48,7 +48,7 @@ def workflow_code(zip_path: Path, first_image: Path, blend: Path) -> str:
 
     """) + steps + textwrap.dedent(f"""
 
-        renders = Path({str(blend.parent)!r}) / "track2view_renders"
+        renders = Path({str(blend.parent)!r}) / "track2view_renders" / {blend.stem!r}  # per .blend
         made = sorted(p.name for p in next(renders.iterdir()).iterdir())
         print(bpy.app.version_string, made, len(list(renders.rglob("*.png"))), flush=True)
         addon_utils.disable("bl_ext.user_default.track2view", default_set=True)

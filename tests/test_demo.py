@@ -17,7 +17,7 @@ def test_demo_writes_blend_frames_mp4_and_side_by_side(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "geometric-warp preview" in printed
     assert len(list((tmp_path / "track2view").glob("rgb-*.tracks.npz"))) == 1   # Reconstruct Tracks' cache
-    render = tmp_path / "track2view_renders" / "T2V_Target" / "preview_001"
+    render = tmp_path / "track2view_renders" / "demo" / "T2V_Target" / "preview_001"
     assert read_frames(render / "frames").frames.shape == (6, 64, 96, 3)
     assert (render / "render.mp4").stat().st_size > 0 and len(list((render / "holes").iterdir())) == 6
     assert cv2.imread(str(tmp_path / "demo_side_by_side.png")).shape == (64, 3 * 96, 3)
@@ -31,7 +31,8 @@ def test_demo_writes_blend_frames_mp4_and_side_by_side(tmp_path, capsys):
         print(sorted((s.name, s.channel, s.frame_final_start, s.frame_final_duration) for s in sequencer_strips(scene)))
         print(scene.track2view.target_camera.name, len(our_strips(scene)))
     """)
-    assert "('Footage', 1, 1, 6)" in out and "('T2V T2V Target', 2, 1, 6)" in out
+    # The synthetic shot's images are numbered from 0000: the shot keeps its frame numbers.
+    assert "('Footage', 1, 0, 6)" in out and "('T2V T2V Target', 2, 0, 6)" in out
     assert out.strip().endswith("T2V Target 2")
     # Running it again keeps the earlier render and refuses to replace the .blend without --overwrite.
     assert main(args) == 1

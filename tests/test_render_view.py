@@ -54,7 +54,7 @@ def test_preview_strips_rerender_and_identity_fidelity(tmp_path):
     out = run_python(f"ROOT = {str(tmp_path)!r}\n" + _SETUP + """
 assert bpy.ops.track2view.preview_view(camera="CamA") == {"FINISHED"}
 assert ours() == [("T2V CamA", 2, 1, 4, False), ("T2V CamA holes", 3, 1, 4, True)], ours()
-first = root / "track2view_renders" / "CamA" / "preview_001"
+first = root / "track2view_renders" / "shot" / "CamA" / "preview_001"
 rendered = read_frames(first / "frames").frames
 holes = read_frames(first / "holes").frames[..., 0] > 127
 print("identity PSNR", round(psnr(rendered, frames, ~holes), 2), "holes", round(float(holes.mean()), 4))
@@ -179,7 +179,7 @@ assert (scene.frame_start, scene.frame_end, settings.footage_frame_start) == (1,
 scene.frame_start = 3  # render part of the shot: scene frames 3-4 are footage frames 2-3
 assert bpy.ops.track2view.preview_view(camera="CamA") == {"FINISHED"}
 assert ours() == [("T2V CamA", 2, 3, 2, False), ("T2V CamA holes", 3, 3, 2, True)], ours()
-out = root / "track2view_renders" / "CamA" / "preview_001"
+out = root / "track2view_renders" / "shot" / "CamA" / "preview_001"
 rendered = read_frames(out / "frames").frames
 holes = read_frames(out / "holes").frames[..., 0] > 127
 assert len(rendered) == 2 and psnr(rendered, frames[2:4], ~holes) >= 30.0, psnr(rendered, frames[2:4], ~holes)

@@ -107,3 +107,10 @@ def test_open_frames_streams_through_a_window(tmp_path, kind):
         open_frames(path, slice(2, 40))
     with pytest.raises(UserError, match="empty or past the end"):
         open_frames(path, slice(12, None))
+
+
+def test_frame_numbers_come_from_the_file_names():
+    from track2view.engine.io.video import frame_number
+
+    assert frame_number("shot.1001.exr") == 1001 and frame_number("/a/b/0007.png") == 7
+    assert frame_number("plate_v2_0042.jpg") == 42 and frame_number("still.png") is None

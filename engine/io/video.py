@@ -83,6 +83,13 @@ def list_image_sequence(folder: str | os.PathLike) -> list[Path]:
     return sorted(files, key=lambda p: _natural_key(p.name))
 
 
+def frame_number(path: str | os.PathLike) -> int | None:
+    """The frame number in an image file's name: its last run of digits (``shot.1001.exr`` → 1001,
+    ``0007.png`` → 7, ``plate_v2_0042.jpg`` → 42); None when the name has no digits."""
+    digits = re.findall(r"\d+", Path(path).stem)
+    return int(digits[-1]) if digits else None
+
+
 def _to_rgb8(image: np.ndarray, path: Path) -> np.ndarray:
     """Any decoded cv2 image (BGR/BGRA/grey; uint8, uint16 or float) → (H, W, 3) uint8 RGB."""
     cv2 = _cv2()
@@ -343,12 +350,14 @@ def require_whole_range(footage: Footage, frames: slice | None) -> Footage:
 @dataclasses.dataclass
 class FootageInfo:
     """What :func:`probe` learns without decoding every frame: ``frames`` count, ``fps``, ``size`` (W, H),
-    ``first`` (the first image of a sequence, or the video file itself)."""
+    ``first`` (the first image of a sequence, or the video file itself) and ``first_number``: the frame
+    number of a sequence's first image (:func:`frame_number`; None for a video or unnumbered images)."""
 
     frames: int
     fps: float
     size: tuple[int, int]
     first: Path
+    first_number: int | None = None
 
 
 def probe(path: str | os.PathLike) -> FootageInfo:
@@ -367,7 +376,8 @@ def probe(path: str | os.PathLike) -> FootageInfo:
         image = cv2.imread(str(files[0]), cv2.IMREAD_UNCHANGED)
         if image is None:
             raise UserError(f"{files[0]}: cannot read this image (unreadable or corrupt)")
-        return FootageInfo(len(files), DEFAULT_SEQUENCE_FPS, (image.shape[1], image.shape[0]), files[0])
+        return FootageInfo(len(files), DEFAULT_SEQUENCE_FPS, (image.shape[1], image.shape[0]), files[0],
+                           frame_number(files[0]))
     cap = cv2.VideoCapture(str(path))
     try:
         ok, frame = cap.read() if cap.isOpened() else (False, None)
