@@ -38,14 +38,25 @@ def first_free_channel(scene: bpy.types.Scene, frame_start: int, frame_end: int,
                     f"start frame elsewhere, and render again")
 
 
-def image_sequence_strip(scene: bpy.types.Scene, name: str, folder: Path, channel: int, frame_start: int):
-    """An image strip of the PNG frames in ``folder`` (sorted by name) at ``channel``/``frame_start``.
+RENDER_SUFFIXES = (".png", ".exr")
+"""Image types a render folder holds (engine/render.py: OpenEXR from OpenEXR footage, else PNG)."""
+
+
+def _frame_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.suffix.lower() in RENDER_SUFFIXES)
+
+
+def image_sequence_strip(scene: bpy.types.Scene, name: str, folder: Path, channel: int, frame_start: int,
+                         colorspace: str = ""):
+    """An image strip of the frames in ``folder`` (PNG or OpenEXR, sorted by name) at
+    ``channel``/``frame_start``, read in ``colorspace`` (a name of Blender's colour management; empty:
+    Blender's default for the file type).
 
     The folder is stored relative to the .blend when it is saved (Blender's default).
     """
-    files = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".png")
+    files = _frame_files(folder)
     if not files:
-        raise UserError(f"{folder} holds no PNG frames: the render folder was emptied or moved; "
+        raise UserError(f"{folder} holds no frames: the render folder was emptied or moved; "
                         f"render the view again")
     directory = str(folder) + os.sep
     if bpy.data.filepath:
@@ -58,23 +69,26 @@ def image_sequence_strip(scene: bpy.types.Scene, name: str, folder: Path, channe
     for file in files[1:]:
         strip.elements.append(file)
     strip.directory = directory
+    if colorspace:
+        strip.colorspace_settings.name = colorspace
     return strip
 
 
 def add_render_strips(scene: bpy.types.Scene, frames_dir: str, holes_dir: str, camera_name: str,
-                      frame_start: int | None = None) -> tuple:
+                      frame_start: int | None = None, colorspace: str = "") -> tuple:
     """Show a render: replace our earlier strips of ``camera_name``, add the frames and the muted holes.
 
     Both strips start at ``frame_start`` (default ``scene.frame_start``), each on the first free
-    channel (the holes above the frames). Returns (frames strip, holes strip).
+    channel (the holes above the frames); the frames are read in ``colorspace`` (the footage's).
+    Returns (frames strip, holes strip).
     """
     frame_start = scene.frame_start if frame_start is None else frame_start
     strips = sequencer_strips(scene)
     for old in our_strips(scene, camera_name):
         strips.remove(old)
-    count = sum(1 for p in Path(frames_dir).iterdir() if p.suffix.lower() == ".png")
+    count = len(_frame_files(Path(frames_dir)))
     channel = first_free_channel(scene, frame_start, frame_start + count)
-    frames = image_sequence_strip(scene, f"T2V {camera_name}", Path(frames_dir), channel, frame_start)
+    frames = image_sequence_strip(scene, f"T2V {camera_name}", Path(frames_dir), channel, frame_start, colorspace)
     hole_channel = first_free_channel(scene, frame_start, frame_start + count, above=channel)
     holes = image_sequence_strip(scene, f"T2V {camera_name} holes", Path(holes_dir), hole_channel, frame_start)
     holes.mute = True

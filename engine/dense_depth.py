@@ -41,6 +41,7 @@ from .geometry.sampling import bilinear_taps, sample_bilinear
 from .io.atomic import atomic_file
 from .io.npz import read_npz
 from .io.tracks import Tracks
+from .io.video import linear_to_srgb8
 
 WORK_MAX_SIDE = 320
 """Longest side (pixels) of the working resolution of the depth maps."""
@@ -139,7 +140,8 @@ def full_resolution(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def guided_upsample(depth: np.ndarray, image: np.ndarray) -> np.ndarray:
-    """A working-resolution depth map (h, w) at the size of ``image`` (H, W, 3) uint8, following its edges.
+    """A working-resolution depth map (h, w) at the size of ``image`` (H, W, 3) uint8 (or float32
+    scene-linear), following its edges.
 
     Joint bilateral upsampling: each pixel blends the inverse depths of its 4 nearest map pixels by
     their bilinear weights times the similarity of their brightness to its own (Gaussian,
@@ -151,6 +153,8 @@ def guided_upsample(depth: np.ndarray, image: np.ndarray) -> np.ndarray:
     h, w = depth.shape
     if (h, w) == (H, W):
         return depth.astype(np.float32)
+    if image.dtype != np.uint8:  # scene-linear footage: the edges as they are seen
+        image = linear_to_srgb8(image)
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / np.float32(255)
     known = depth > 0
     # Per map pixel: inverse depth (0 where unknown), its brightness, and whether it is known.
@@ -324,8 +328,9 @@ def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | N
     dynamic = (np.zeros(tracks.num_points) if tracks.dynamic is None else tracks.dynamic.astype(np.float64))
     depth = np.empty((T, h, w), np.float32)
     moving = np.empty((T, h, w), np.float32)
-    grays = None if frames is None else np.stack([
-        cv2.cvtColor(cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY) for f in frames])
+    grays = None if frames is None else np.stack([cv2.cvtColor(cv2.resize(
+        f if f.dtype == np.uint8 else linear_to_srgb8(f), (w, h), interpolation=cv2.INTER_AREA),
+        cv2.COLOR_RGB2GRAY) for f in frames])  # scene-linear footage: as it is seen
     K = scaled_intrinsics(tracks.K, sx, sy)
     shares = {"user": 0.0, "stereo": 0.0}
     for t in range(T):

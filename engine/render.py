@@ -3,7 +3,8 @@
 Output folder (written atomically: it appears complete or not at all; an existing one is refused
 unless ``overwrite``)::
 
-    OUT/frames/0001.png ...   the new view, RGB, the target camera's size
+    OUT/frames/0001.png ...   the new view, RGB, the target camera's size; from OpenEXR footage
+                              OpenEXR (half float) with the footage's scene-linear values
     OUT/holes/0001.png ...    hole mask: white where the source footage has nothing to show
                               (disocclusions, outside the tracked area), black elsewhere
     OUT/render.mp4            the frames as a video (mp4v) at the footage's fps
@@ -17,6 +18,13 @@ Track2View model (a local model folder, diffusers layout) generates the frames
 
 Frames: ``frames`` = (A, B) selects footage frames A..B-1 (0-based, B None = to the end; default:
 the frames the tracks were made on, see ``Tracks.frame_start``); camera frame 0 is footage frame A. A single-frame (static) camera holds for every frame.
+Files are numbered as the footage's own: an image sequence starting at ``shot.1001.exr`` renders
+footage frame A as ``1001 + A``; other footage numbers from 0001.
+
+Values: the preview of OpenEXR footage warps its scene-linear values (above 1 included) and writes
+them back as OpenEXR; other footage is warped as its 8-bit display values. The model works on
+display values (sRGB 8-bit); from OpenEXR footage its frames are decoded to linear and written as
+OpenEXR (8-bit precision, range 0..1). The mp4 shows display values.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from .errors import UserError
 from .geometry.camera import CameraTrack, load_camera_json, save_camera_json
 from .io.atomic import atomic_dir, check_writable_target
 from .io.tracks import load_tracks
+from .io.video import is_linear, probe, srgb8_to_linear
 from .pairing import pair_tracks
 from .warp import FRAME_REACH, iter_warp, warp_video
 
@@ -41,7 +50,8 @@ Progress = Callable[[float, str], None]
 FRAMES_DIR, HOLES_DIR, MP4_NAME = "frames", "holes", "render.mp4"
 WRITES_IN_FLIGHT = 2
 """Frames made but not yet written that :func:`write_views` lets wait (each a frame and its hole mask)."""
-FRAME_PATTERN = "{:04d}.png"
+FRAME_NAME = "{:04d}"
+"""Output file name (without suffix) of frame number N."""
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -69,7 +79,7 @@ def load_footage_and_tracks(footage: str, tracks_path: str, frames: tuple[int, i
     matching frames of its tracks, checked against each other.
 
     Returns ``(Footage, Tracks)``; with ``stream`` the footage's frames are decoded on demand
-    (:func:`.io.video.open_frames`) instead of all at once. Raises :class:`UserError` naming the file
+    (:func:`.io.video.open_frames`; OpenEXR as scene-linear float32) instead of all at once. Raises :class:`UserError` naming the file
     when the range is empty, longer than the footage or the tracks, or when the tracks were made on
     footage of another size.
     """
@@ -80,7 +90,7 @@ def load_footage_and_tracks(footage: str, tracks_path: str, frames: tuple[int, i
     if start < 0 or (stop is not None and stop <= start):
         raise UserError(f"frame range {start}:{'' if stop is None else stop} is empty or negative")
     if stream:
-        video = open_frames(footage, slice(start, stop), reach=FRAME_REACH)
+        video = open_frames(footage, slice(start, stop), reach=FRAME_REACH, linear=True)
     else:
         video = require_whole_range(read_frames(footage, frames=slice(start, stop)), slice(start, stop))
     if tuple(video.size) != tracks.size:
@@ -126,6 +136,9 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     progress(0.0, "reading footage")
     # The preview streams the footage through a window of frames; the model needs it all at once.
     video, source_tracks = load_footage_and_tracks(str(footage), str(tracks), frames, stream=preview)
+    info = probe(footage)
+    linear = is_linear(footage)
+    first_number = 1 if info.first_number is None else info.first_number + video.start
     out = check_writable_target(out, overwrite, inputs=(footage, tracks, camera, model))
     target = camera_for_frames(target, video.num_frames)
     progress(0.05, "dense depth")
@@ -145,28 +158,31 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
                                       depth=depth)
         # A model anchored on the footage warped it already; the hole masks of any other come from the warp.
         holes = generated.holes if generated.holes is not None else warp_video(None, source_tracks, target, depth)[1]
-        views = zip(generated.frames, holes, strict=True)
+        views = zip(map(srgb8_to_linear, generated.frames) if linear else generated.frames, holes, strict=True)
     first, span = (0.15, 0.85) if preview else (0.9, 0.1)
     with atomic_dir(out) as tmp:
         hole_shares = write_views(views, tmp, video.fps, video.num_frames,
-                                  lambda i, n: progress(first + span * i / n, f"frame {i}/{n}"))
+                                  lambda i, n: progress(first + span * i / n, f"frame {i}/{n}"), first_number)
         save_camera_json(target, tmp / "camera.json")
         summary = {
             "mode": "preview" if preview else "model", "model": model, "footage": str(footage),
             "tracks": str(tracks), "first_frame": video.start, "num_frames": video.num_frames,
+            "first_number": first_number, "file_format": "exr" if linear else "png",
+            "values": "scene-linear" if linear else "display (sRGB)",
             "size": list(target.size), "fps": video.fps, "hole_fraction": float(np.mean(hole_shares)),
             "coverage": [round(1.0 - h, 6) for h in hole_shares],
         }
         (tmp / "render.json").write_text(json.dumps(summary, indent=1))
     progress(1.0, f"wrote {video.num_frames} frames")
     return {**summary, "out": str(out), "frames_dir": str(out / FRAMES_DIR), "holes_dir": str(out / HOLES_DIR),
-            "mp4": str(out / MP4_NAME), "frame_pattern": FRAME_PATTERN}
+            "mp4": str(out / MP4_NAME), "frame_pattern": FRAME_NAME + (".exr" if linear else ".png")}
 
 
 def write_views(views: Iterable[tuple[np.ndarray, np.ndarray]], folder: Path, fps: float, count: int,
-                progress: Callable[[int, int], None]) -> list[float]:
+                progress: Callable[[int, int], None], first_number: int = 1) -> list[float]:
     """Write (image, hole mask) pairs as they come: ``folder``/frames, holes and the mp4 (layout in the
-    module docstring). Returns each frame's share of hole pixels.
+    module docstring), numbered from ``first_number``; float32 images as OpenEXR. Returns each frame's
+    share of hole pixels.
 
     The encoding runs on one background thread (OpenCV releases the GIL), so the next view is made
     while a frame is written; at most :data:`WRITES_IN_FLIGHT` frames wait, in order.
@@ -180,13 +196,13 @@ def write_views(views: Iterable[tuple[np.ndarray, np.ndarray]], folder: Path, fp
     holes: list[float] = []
     with Mp4Writer(folder / MP4_NAME, fps) as mp4, ThreadPoolExecutor(1) as writer:
         def write(name: str, image: np.ndarray, hole: np.ndarray) -> None:
-            write_image(image, folder / FRAMES_DIR / name)
-            write_image(np.repeat(hole[..., None].astype(np.uint8) * 255, 3, -1), folder / HOLES_DIR / name)
+            write_image(image, folder / FRAMES_DIR / f"{name}{'.png' if image.dtype == np.uint8 else '.exr'}")
+            write_image(np.repeat(hole[..., None].astype(np.uint8) * 255, 3, -1), folder / HOLES_DIR / f"{name}.png")
             mp4.write(image)
 
         pending = []
         for i, (image, hole) in enumerate(views):
-            pending.append(writer.submit(write, FRAME_PATTERN.format(i + 1), image, hole))
+            pending.append(writer.submit(write, FRAME_NAME.format(first_number + i), image, hole))
             holes.append(float(hole.mean()))
             while len(pending) > WRITES_IN_FLIGHT:
                 pending.pop(0).result()  # raises what the write raised

@@ -256,7 +256,8 @@ def warp_frame(t: int, sources: dict[int, tuple[np.ndarray | None, np.ndarray, n
     """Target frame t: source frame t splatted into ``target`` frame t, its holes filled from frames t + k.
 
     ``sources`` maps source frame s to (image (H, W, 3) uint8 or None, depth (H, W), static (H, W) bool:
-    the pixels the fill may use) for s = t and every t + k in the clip. Returns the image (None without images) and the hole mask.
+    the pixels the fill may use) for s = t and every t + k in the clip. Returns the image (None without
+    images; float32 for float32 scene-linear footage, else uint8) and the hole mask.
     """
     image, z, _ = sources[t]
     sums = splat_view(image, z, tracks.K[t], tracks.w2c[t], target.K[t], target.w2c[t], target.size)
@@ -271,10 +272,13 @@ def warp_frame(t: int, sources: dict[int, tuple[np.ndarray | None, np.ndarray, n
                           keep=static, wanted=hole)
         sums[hole] = fill[hole]
         hole = sums[..., -1] < MIN_SPLAT_WEIGHT
-    if sources[t][0] is None:
+    image = sources[t][0]
+    if image is None:
         return None, hole
     rgb = sums[..., :3] / np.maximum(sums[..., 3:], 1e-12)
     rgb[hole] = 0
+    if image.dtype != np.uint8:  # scene-linear footage keeps its values, above 1 included
+        return rgb, hole
     return np.clip(rgb + 0.5, 0, 255).astype(np.uint8), hole
 
 

@@ -79,6 +79,20 @@ def output_base(settings, override: str) -> Path:
     return base
 
 
+def footage_colorspace(scene: bpy.types.Scene) -> str:
+    """The colour space Blender reads the shot's footage in (its movie clip's, set at import from the file
+    type or by the artist), or "" when the footage has no clip in this .blend."""
+    footage = scene.track2view.footage_path
+    if not footage:
+        return ""
+    folder = Path(bpy.path.abspath(footage)).resolve()
+    for clip in bpy.data.movieclips:
+        path = Path(bpy.path.abspath(clip.filepath)).resolve()
+        if path == folder or path.parent == folder:
+            return clip.colorspace_settings.name
+    return ""
+
+
 class _RenderNewView(EngineJobMixin):
     bl_options = {"REGISTER", "UNDO"}
     job = "track2view.engine.render:render_job"
@@ -126,7 +140,7 @@ class _RenderNewView(EngineJobMixin):
 
     def on_result(self, context, result: dict) -> None:
         frames, _ = add_render_strips(context.scene, result["frames_dir"], result["holes_dir"],
-                                      self._camera_name)
+                                      self._camera_name, colorspace=footage_colorspace(context.scene))
         what = "geometric-warp preview" if result["mode"] == "preview" else "render"
         self.report({"INFO"}, f"{self.bl_label}: {result['num_frames']} frames ({what}) in {result['out']}; "
                               f"strip '{frames.name}' on channel {frames.channel}")

@@ -220,7 +220,7 @@ def test_a_full_disk_is_one_clear_message_and_nothing_partial(shot, tmp_path, mo
     code = main(["render", "--footage", str(shot / "footage"), "--tracks", str(shot / "tracks.npz"),
                  "--camera", str(shot / "CAM.json"), "--out", str(tmp_path / "render"), "--preview"])
     err = capsys.readouterr().err
-    assert code == 1 and "no space left" in err and "0001.png" in err
+    assert code == 1 and "no space left" in err and "0000.png" in err  # the footage's own first number
     assert list(tmp_path.iterdir()) == []
     assert render.FRAMES_DIR  # the module that wrote is the one patched
 

@@ -1,10 +1,20 @@
-"""Studio conventions in bpy: shot frame numbers (1001…) and a render tree per .blend."""
+"""Studio conventions: shot frame numbers (1001…), OpenEXR plates in and out, a render tree per .blend."""
 
+import json
+
+import cv2
+import numpy as np
 import pytest
 
-from .conftest import run_python
+from track2view.engine.cli import main
+from track2view.engine.geometry.camera import save_camera_json
+from track2view.engine.io.tracks import save_tracks
+from track2view.engine.io.video import srgb8_to_linear, write_image
 
-pytestmark = pytest.mark.bpy
+from .conftest import run_python
+from .tiny_shot import make_tracks, render, source_camera
+
+EXR_FRAMES = 24
 
 # A 96x64, 4-frame analytic shot written as the plate shot.1001.png … shot.1004.png, and as a movie.
 _SHOT = """
@@ -29,6 +39,7 @@ settings = scene.track2view
 """
 
 
+@pytest.mark.bpy
 def test_a_numbered_plate_keeps_its_frames_and_each_blend_renders_into_its_own_tree(tmp_path):
     out = run_python(f"ROOT = {str(tmp_path)!r}\n" + _SHOT + """
 assert bpy.ops.track2view.import_footage(filepath=str(root / "plate" / "shot.1001.png")) == {"FINISHED"}
@@ -53,6 +64,7 @@ print("ok")
     assert out.strip().endswith("ok")
 
 
+@pytest.mark.bpy
 def test_a_movie_starts_at_the_preferred_start_frame(tmp_path):
     out = run_python(f"ROOT = {str(tmp_path)!r}\n" + _SHOT + """
 assert bpy.ops.track2view.import_footage(filepath=str(root / "plate.mp4")) == {"FINISHED"}
@@ -62,3 +74,70 @@ assert (scene.frame_start, scene.frame_end, settings.footage_frame_start) == (1,
 print("ok")
 """)
     assert out.strip().endswith("ok")
+
+
+def _exr_plate(root, frames: int = EXR_FRAMES):
+    """An OpenEXR plate shot.1001.exr … with scene-linear values up to 1.5, its exact tracks and camera."""
+    camera = source_camera((96, 64), frames)
+    linear = srgb8_to_linear(render(camera)[0]) * 1.5
+    (root / "plate").mkdir()
+    for i, frame in enumerate(linear):
+        write_image(frame, root / "plate" / f"shot.{1001 + i}.exr")
+    save_tracks(make_tracks(camera, 2000), root / "tracks.npz")
+    save_camera_json(camera, root / "CAM.json")
+    return linear
+
+
+def _read_exr(path) -> np.ndarray:
+    from track2view.engine.io.video import _cv2
+
+    return cv2.cvtColor(_cv2().imread(str(path), cv2.IMREAD_UNCHANGED), cv2.COLOR_BGR2RGB)
+
+
+def test_an_exr_plate_comes_back_as_exr_with_its_numbers_and_values(tmp_path):
+    linear = _exr_plate(tmp_path)
+    assert main(["render", "--footage", str(tmp_path / "plate"), "--tracks", str(tmp_path / "tracks.npz"),
+                 "--camera", str(tmp_path / "CAM.json"), "--preview", "--out", str(tmp_path / "render")]) == 0
+    names = sorted(p.name for p in (tmp_path / "render" / "frames").iterdir())
+    assert names == [f"{n}.exr" for n in range(1001, 1001 + EXR_FRAMES)]
+    summary = json.loads((tmp_path / "render" / "render.json").read_text())
+    assert summary["first_number"] == 1001 and summary["values"] == "scene-linear"
+    for i in (0, EXR_FRAMES - 1):
+        made = _read_exr(tmp_path / "render" / "frames" / f"{1001 + i}.exr")
+        holes = cv2.imread(str(tmp_path / "render" / "holes" / f"{1001 + i}.png"))[..., 0] > 127
+        assert made.dtype == np.float32 and made.max() > 1.0  # the range above 1 is kept
+        half = linear[i].astype(np.float16).astype(np.float32)  # the plate as stored
+        assert holes.mean() < 0.01
+        np.testing.assert_allclose(made[~holes], half[~holes], rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.bpy
+def test_in_blender_the_exr_render_is_a_strip_in_the_plates_colour_space(tmp_path):
+    _exr_plate(tmp_path, frames=4)
+    out = run_python(f"ROOT = {str(tmp_path)!r}\n" + """
+import bpy, track2view
+from pathlib import Path
+from track2view.engine.geometry.camera import load_camera_json
+from track2view.bridge.camera import keyframe_camera_from_track
+from track2view.bridge.vse import our_strips
+
+root = Path(ROOT)
+bpy.ops.wm.read_factory_settings(use_empty=True)
+track2view.register()
+scene = bpy.context.scene
+settings = scene.track2view
+assert bpy.ops.track2view.import_footage(filepath=str(root / "plate" / "shot.1001.exr")) == {"FINISHED"}
+assert (scene.frame_start, scene.frame_end) == (1001, 1004)
+plate = next(iter(bpy.data.movieclips)).colorspace_settings.name
+settings.tracks_path = str(root / "tracks.npz")
+camera = bpy.data.objects.new("CamA", bpy.data.cameras.new("CamA"))
+scene.collection.objects.link(camera)
+keyframe_camera_from_track(scene, camera, load_camera_json(root / "CAM.json"), 1001)
+bpy.ops.wm.save_as_mainfile(filepath=str(root / "shot.blend"))
+assert bpy.ops.track2view.preview_view(camera="CamA") == {"FINISHED"}
+frames = next(s for s in our_strips(scene) if not s.mute)
+assert frames.frame_final_start == 1001 and frames.elements[0].filename == "1001.exr", frames.elements[0].filename
+assert frames.colorspace_settings.name == plate, (frames.colorspace_settings.name, plate)
+print("ok", plate)
+""")
+    assert "ok" in out and "Linear" in out, out

@@ -43,7 +43,9 @@ class Footage:
     ``size`` (W, H) of the *original* frames in pixels, so ``size[0] / frames.shape[2]`` is the
     factor from frame pixels back to original pixels; ``fps`` frames per second; ``path`` the input;
     ``start`` the index (0-based) in the input of ``frames[0]``; ``notes`` what the user should know
-    about the input (a file that decodes only partly, a variable frame rate), one sentence each.
+    about the input (a file that decodes only partly, a variable frame rate), one sentence each;
+    ``linear``: the frames are float32 scene-linear RGB (EXR, :func:`open_frames`), not uint8 display
+    values; ``first_number``: the frame number in the name of an image sequence's first file.
     """
 
     frames: np.ndarray
@@ -52,6 +54,8 @@ class Footage:
     path: Path
     start: int = 0
     notes: tuple[str, ...] = ()
+    linear: bool = False
+    first_number: int | None = None
 
     @property
     def num_frames(self) -> int:
@@ -90,8 +94,22 @@ def frame_number(path: str | os.PathLike) -> int | None:
     return int(digits[-1]) if digits else None
 
 
-def _to_rgb8(image: np.ndarray, path: Path) -> np.ndarray:
-    """Any decoded cv2 image (BGR/BGRA/grey; uint8, uint16 or float) → (H, W, 3) uint8 RGB."""
+def linear_to_srgb8(linear: np.ndarray) -> np.ndarray:
+    """Scene-linear RGB (float, any shape) → display sRGB uint8 (clipped to 0..1 first, NaN → 0)."""
+    linear = np.clip(np.nan_to_num(np.asarray(linear, np.float32)), 0.0, 1.0)
+    srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
+    return np.round(srgb * 255).astype(np.uint8)
+
+
+def srgb8_to_linear(image: np.ndarray) -> np.ndarray:
+    """Display sRGB uint8 → scene-linear float32 (the inverse of :func:`linear_to_srgb8` on 0..1)."""
+    srgb = np.asarray(image, np.float32) / np.float32(255)
+    return np.where(srgb <= 0.04045, srgb / 12.92, np.power((srgb + 0.055) / 1.055, 2.4)).astype(np.float32)
+
+
+def _to_rgb(image: np.ndarray, path: Path, linear: bool = False) -> np.ndarray:
+    """Any decoded cv2 image (BGR/BGRA/grey; uint8, uint16 or float) → (H, W, 3) RGB: uint8 display
+    values, or with ``linear`` (float images, i.e. EXR) the float32 scene-linear values as stored."""
     cv2 = _cv2()
     if image.ndim == 2:
         image = image[..., None]
@@ -99,15 +117,25 @@ def _to_rgb8(image: np.ndarray, path: Path) -> np.ndarray:
         image = image[..., :3]
     if image.shape[2] == 1:
         image = np.repeat(image, 3, axis=2)
+    is_float = image.dtype in (np.float32, np.float64, np.float16)
+    if linear and is_float:
+        return cv2.cvtColor(np.ascontiguousarray(np.nan_to_num(image.astype(np.float32))), cv2.COLOR_BGR2RGB)
     if image.dtype == np.uint16:
         image = (image >> 8).astype(np.uint8)
-    elif image.dtype in (np.float32, np.float64, np.float16):
-        linear = np.clip(np.nan_to_num(image.astype(np.float32)), 0.0, 1.0)
-        srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
-        image = np.round(srgb * 255).astype(np.uint8)
+    elif is_float:
+        image = linear_to_srgb8(image)
     elif image.dtype != np.uint8:
         raise UserError(f"{path}: unsupported pixel type {image.dtype}; save it as 8/16-bit PNG or EXR")
     return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2RGB)
+
+
+def is_linear(path: str | os.PathLike) -> bool:
+    """Whether footage holds scene-linear float images: an image sequence of OpenEXR files."""
+    path = Path(path)
+    if path.is_dir():
+        files = list_image_sequence(path)
+        return bool(files) and files[0].suffix.lower() == ".exr"
+    return path.suffix.lower() == ".exr"
 
 
 def _resize(image: np.ndarray, max_side: int | None) -> np.ndarray:
@@ -209,7 +237,7 @@ def read_frames(path: str | os.PathLike, frames: slice | None = None, max_side: 
     size = None
     first_index = None
     for index, image, source in items:
-        rgb = _to_rgb8(image, source)
+        rgb = _to_rgb(image, source)
         h, w = rgb.shape[:2]
         if size is None:
             size, first_index = (w, h), index
@@ -259,8 +287,10 @@ class FrameWindow:
     ones held decodes again from there (a second pass over the shot).
     """
 
-    def __init__(self, path: str | os.PathLike, start: int, count: int, size: tuple[int, int], reach: int = 32) -> None:
+    def __init__(self, path: str | os.PathLike, start: int, count: int, size: tuple[int, int], reach: int = 32,
+                 linear: bool = False) -> None:
         self.path, self.start, self.count, self.reach = Path(path), int(start), int(count), int(reach)
+        self.linear = linear
         self.size = (int(size[0]), int(size[1]))
         self._held: dict[int, np.ndarray] = {}
         self._items: Iterator | None = None
@@ -298,17 +328,18 @@ class FrameWindow:
                 raise UserError(f"{self.path}: frame {self.start + self._next} cannot be read (the footage ends "
                                 "early or is corrupt there)")
             _, image, source = item
-            self._held[self._next] = _to_rgb8(image, source)
+            self._held[self._next] = _to_rgb(image, source, self.linear)
             self._next += 1
         for old in [k for k in self._held if k < i - self.reach]:
             del self._held[old]
         return self._held[i]
 
 
-def open_frames(path: str | os.PathLike, frames: slice, reach: int = 32) -> Footage:
+def open_frames(path: str | os.PathLike, frames: slice, reach: int = 32, linear: bool = False) -> Footage:
     """Like :func:`read_frames` for the whole range ``frames`` (start ≥ 0, step 1), but streaming:
-    ``Footage.frames`` is a :class:`FrameWindow` that decodes on demand. Raises :class:`UserError`
-    naming the file when the range is empty or runs past the end."""
+    ``Footage.frames`` is a :class:`FrameWindow` that decodes on demand; with ``linear``, EXR frames come
+    as float32 scene-linear RGB (``Footage.linear``). Raises :class:`UserError` naming the file when the
+    range is empty or runs past the end."""
     info = probe(path)
     start, stop = frames.start or 0, info.frames if frames.stop is None else frames.stop
     if start >= info.frames or stop <= start:
@@ -317,18 +348,26 @@ def open_frames(path: str | os.PathLike, frames: slice, reach: int = 32) -> Foot
     if stop > info.frames:
         raise UserError(f"{path}: the range {start}:{stop} is longer than the footage ({info.frames} frames); "
                         "shorten the frame range")
-    window = FrameWindow(path, start, stop - start, info.size, reach)
-    return Footage(frames=window, fps=info.fps, size=info.size, path=Path(path), start=start)
+    linear = linear and is_linear(path)
+    window = FrameWindow(path, start, stop - start, info.size, reach, linear)
+    return Footage(frames=window, fps=info.fps, size=info.size, path=Path(path), start=start, linear=linear,
+                   first_number=info.first_number)
 
 
 def write_image(frame: np.ndarray, path: str | os.PathLike) -> Path:
-    """Write one (H, W, 3) uint8 RGB image (format from the suffix); UserError naming it if that fails."""
+    """Write one (H, W, 3) RGB image (format from the suffix): uint8, or float32 scene-linear as a
+    half-float OpenEXR (``.exr`` only). UserError naming the file if that fails."""
     cv2 = _cv2()
     path = Path(path)
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise UserError(f"cannot write {path}: {path.suffix or 'no suffix'} is not an image type "
                         f"({', '.join(IMAGE_SUFFIXES)})")
-    if not cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
+    params = []
+    if frame.dtype != np.uint8:
+        if path.suffix.lower() != ".exr":
+            raise UserError(f"cannot write {path}: float images are written as .exr")
+        frame, params = frame.astype(np.float32), [cv2.IMWRITE_EXR_TYPE, cv2.IMWRITE_EXR_TYPE_HALF]
+    if not cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), params):
         if shutil.disk_usage(path.parent).free < 2 * frame.nbytes:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         raise UserError(f"cannot write {path}: the folder is not writable or the disk failed")
@@ -439,8 +478,11 @@ class Mp4Writer:
         return self
 
     def write(self, frame: np.ndarray) -> None:
-        """Append ``frame`` (H, W, 3) uint8 RGB (every frame the size of the first)."""
+        """Append ``frame`` (H, W, 3) uint8 RGB, or float32 scene-linear shown as sRGB (every frame the
+        size of the first)."""
         cv2 = _cv2()
+        if frame.dtype != np.uint8:
+            frame = linear_to_srgb8(frame)
         if self._writer is None:
             h, w = frame.shape[:2]
             self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
