@@ -151,8 +151,9 @@ def keyframe_camera_from_track(scene: bpy.types.Scene, camera_obj: bpy.types.Obj
     Frame ``i`` of ``cam`` lands on scene frame ``frame_start + i``: ``matrix_world`` (location
     and rotation), ``lens`` and ``shift_x``/``shift_y`` are keyframed. The sensor fit and size are
     left as they are. With ``set_resolution`` the render size becomes ``cam.size`` (at 100 %) and the
-    pixel aspect is set from fx/fy; otherwise both must already match ``cam`` (else UserError).
-    The scene's current frame is restored afterwards.
+    pixel aspect is set from fx/fy; otherwise the render size may be any of the same aspect (a
+    proxy percentage, a bigger delivery size: the lens is the same) and the pixel aspect must match
+    (else UserError). The scene's current frame is restored afterwards.
     """
     if camera_obj is None or camera_obj.type != "CAMERA":
         raise UserError(f"'{getattr(camera_obj, 'name', None)}' is not a camera object")
@@ -162,8 +163,9 @@ def keyframe_camera_from_track(scene: bpy.types.Scene, camera_obj: bpy.types.Obj
         r.resolution_x, r.resolution_y = cam.size
         r.resolution_percentage = 100
         r.pixel_aspect_x, r.pixel_aspect_y = (1.0, aspect) if aspect >= 1 else (1.0 / aspect, 1.0)
-    elif render_size(scene) != cam.size:
-        raise UserError(f"render size {render_size(scene)} differs from the camera's {cam.size}; "
+    scale = render_size(scene)[0] / cam.size[0]  # render pixels per camera pixel
+    if not set_resolution and abs(render_size(scene)[1] - cam.size[1] * scale) > 1.0:
+        raise UserError(f"render size {render_size(scene)} has another aspect than the camera's {cam.size}; "
                         "set Output → Resolution to match")
     data = camera_obj.data
     data.type = "PERSP"
@@ -175,6 +177,7 @@ def keyframe_camera_from_track(scene: bpy.types.Scene, camera_obj: bpy.types.Obj
             frame = frame_start + i
             scene.frame_set(frame)
             view_fac, sensor, pixel_aspect = _view_geometry(scene, data)
+            view_fac /= 1.0 if set_resolution else scale  # in the camera's pixels
             if not set_resolution and abs(aspect * pixel_aspect - 1) > 1e-4:
                 raise UserError(f"camera fx/fy = {aspect:.6f} but the scene's pixel aspect gives "
                                 f"{1 / pixel_aspect:.6f}; set Output → Aspect X/Y to match")

@@ -65,8 +65,17 @@ class CoverageReport:
         """Inclusive (first, last) frame ranges of poor frames, numbered from ``frame_start``."""
         return poor_coverage_frames(self.coverage, self.threshold, frame_start)
 
+    def summary(self, frame_start: int = 0) -> str:
+        """One line for the artist: mean and worst coverage (its frame numbered from ``frame_start``) and
+        the poor frames, e.g. ``"mean 91%, min 58% (frame 1012); poor: 1010-1013"``."""
+        worst = int(np.argmin(self.coverage))
+        ranges = format_frame_ranges(self.poor_ranges(frame_start))
+        return (f"mean {self.coverage.mean():.0%}, min {self.coverage[worst]:.0%} (frame {frame_start + worst}); "
+                + (f"poor: {ranges}" if ranges else "no poor frames"))
+
     def to_json(self, frame_start: int = 0) -> dict:
-        """A JSON-able dict: per-frame values, the grid, the threshold and the poor ranges."""
+        """A JSON-able dict: per-frame values, the grid, the threshold, the poor ranges (also as text,
+        one string each) and the :meth:`summary`."""
         return {
             "frame_start": int(frame_start),
             "grid": list(self.grid),
@@ -77,6 +86,8 @@ class CoverageReport:
             "mean": float(self.coverage.mean()),
             "min": float(self.coverage.min()),
             "poor_ranges": [list(r) for r in self.poor_ranges(frame_start)],
+            "poor_text": [format_frame_ranges([r]) for r in self.poor_ranges(frame_start)],
+            "summary": self.summary(frame_start),
         }
 
 

@@ -40,10 +40,6 @@ def _load_tracks_cached(path: str):
     return _loaded[path][1]
 
 
-def _format_ranges(ranges) -> list[str]:
-    return [f"{a}–{b}" if a != b else str(a) for a, b in ranges]
-
-
 class TRACK2VIEW_OT_coverage_preview(EngineJobMixin, bpy.types.Operator):
     """Measure, per frame, how much of the target camera's view the preview warp fills from the footage;
 flag poor frames and show the tracks over the camera view (green: seen by the source, red: not)"""
@@ -87,15 +83,11 @@ flag poor frames and show the tracks over the camera view (green: seen by the so
 
     def on_result(self, context, doc: dict) -> None:
         scene = context.scene
-        ranges = _format_ranges(doc["poor_ranges"])
-        worst = min(range(len(doc["coverage"])), key=doc["coverage"].__getitem__)
         doc["camera"] = self._camera_name
-        doc["summary"] = (f"mean {doc['mean']:.0%}, min {doc['min']:.0%} (frame {scene.frame_start + worst}); "
-                          f"{'poor: ' + ', '.join(ranges) if ranges else 'no poor frames'}")
-        doc["poor_text"] = ranges
         scene[COVERAGE_KEY] = doc
         coverage_overlay.set_overlay_tracks(scene, _load_tracks_cached(self._tracks_path))
-        self.report({"WARNING" if ranges else "INFO"}, f"Coverage of '{self._camera_name}': {doc['summary']}")
+        self.report({"WARNING" if doc["poor_ranges"] else "INFO"},
+                    f"Coverage of '{self._camera_name}': {doc['summary']}")
         for area in context.screen.areas if context.screen else ():
             if area.type == "VIEW_3D":
                 area.tag_redraw()

@@ -3,7 +3,8 @@
 Footage frames 0 .. (scene.frame_end − footage_frame_start) are tracked (footage frame 0 plays at
 ``scene.track2view.footage_frame_start``, set by Import Footage), so track frame i is footage frame i. The result is cached beside the .blend as
 ``//track2view/<footage name>-<path hash>.tracks.npz`` (+ ``.report.json``, and ``.settings.json``:
-the footage, frame count, max points, focal and the footage's size/mtime it was made with).
+the footage, frame count, max points, focal and the footage's size/mtime it was made with;
+``engine/tracking/cache.py``).
 Running again with the same settings reuses it instead of recomputing, unless Recompute is on. On
 result the source camera (panel's, else scene camera, else a new one) is keyframed with the
 recovered poses and lens (``bridge/camera.py``) and the object "Tracks <cache name>" shows the
@@ -13,8 +14,6 @@ project folder can be moved or mounted elsewhere on a farm) and ``source_camera`
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import bpy
@@ -24,67 +23,30 @@ from ..bridge.camera import intrinsics_from_blender, keyframe_camera_from_track,
 from ..bridge.tracks_object import build_tracks_object
 from ..engine.errors import UserError
 from ..engine.geometry.camera import CameraTrack
-from ..engine.io.atomic import atomic_file
 from ..engine.io.tracks import load_tracks
 from ..engine.io.video import probe
+from ..engine.tracking.cache import cache_differences, cache_path, tracking_settings, write_settings
 from ..engine.tracking.pipeline import DEFAULT_MAX_POINTS
 from .engine_job import EngineJobMixin
 from .import_footage import source_camera
 
 CACHE_DIR = "//track2view"
-PATH_HASH_CHARS = 8
-"""Hex digits of the footage path's SHA-1 in the cache name (shots with equally named folders differ)."""
-
-
-def cache_path(footage: Path) -> Path:
-    """Where the tracks of ``footage`` are cached: ``//track2view/<name>-<hash>.tracks.npz`` beside the .blend."""
-    if not bpy.data.filepath:
-        raise UserError("save the .blend first: reconstructed tracks are cached beside it")
-    name = bpy.path.clean_name(footage.stem if footage.is_file() else footage.name)
-    digest = hashlib.sha1(str(footage.resolve()).encode("utf-8")).hexdigest()[:PATH_HASH_CHARS]
-    return Path(bpy.path.abspath(CACHE_DIR)) / f"{name}-{digest}.tracks.npz"
-
-
-def settings_path(cache: Path) -> Path:
-    """The sidecar recording the settings the tracks in ``cache`` were made with."""
-    return cache.with_name(cache.name + ".settings.json")
-
-
-def footage_stamp(footage: Path) -> list[int]:
-    """[total bytes, newest mtime in ns] of a movie file or of the files of an image-sequence folder."""
-    stats = [footage.stat()] if footage.is_file() else [p.stat() for p in footage.iterdir() if p.is_file()]
-    return [sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0)]
-
-
-def cache_differences(cache: Path, settings: dict) -> list[str]:
-    """Names of the settings that differ from the ones ``cache`` was made with ([] = reusable).
-
-    A missing cache or sidecar gives ``["no cache"]``.
-    """
-    sidecar = settings_path(cache)
-    if not (cache.is_file() and sidecar.is_file()):
-        return ["no cache"]
-    try:
-        old = json.loads(sidecar.read_text())
-    except (OSError, json.JSONDecodeError):
-        return ["no cache"]
-    return [key for key, value in settings.items() if old.get(key) != value]
-
-
-def write_settings(cache: Path, settings: dict) -> None:
-    """Record ``settings`` beside ``cache`` (atomically)."""
-    with atomic_file(settings_path(cache)) as tmp:
-        tmp.write_text(json.dumps(settings, indent=1))
 
 
 def apply_tracks(context, path: Path) -> bpy.types.Object:
-    """Keyframe the source camera from the tracks file ``path`` and build the track object."""
+    """Keyframe the source camera from the tracks file ``path`` and build the track object.
+
+    The scene's resolution is set to the footage's only for a new shot (other tracks, or none, were in
+    use): re-running on the same shot keeps the artist's resolution (of the same aspect).
+    """
     scene = context.scene
     start = scene.track2view.footage_frame_start
     tracks = load_tracks(path)
     camera = source_camera(context)
+    current = scene.track2view.tracks_path
+    new_shot = not current or Path(bpy.path.abspath(current)).resolve() != path.resolve()
     keyframe_camera_from_track(scene, camera, CameraTrack(K=tracks.K, w2c=tracks.w2c, size=tracks.size,
-                                                          fps=tracks.fps), start, set_resolution=True)
+                                                          fps=tracks.fps), start, set_resolution=new_shot)
     name = path.name.removesuffix(".tracks.npz")
     obj = build_tracks_object(scene, tracks, f"Tracks {name}", start)
     scene.track2view.tracks_path = bpy.path.relpath(str(path))
@@ -127,9 +89,10 @@ class TRACK2VIEW_OT_reconstruct_tracks(EngineJobMixin, bpy.types.Operator):
         if frames < 2:
             raise UserError("the scene ends less than 2 frames after the footage starts "
                             f"(frame {settings.footage_frame_start}); tracking needs at least 2 frames")
-        return footage, cache_path(footage), {"input": str(footage), "frames": [0, frames],
-                                              "max_points": self.max_points, "focal_px": self._focal_px(context, footage),
-                                              "footage_stamp": footage_stamp(footage)}
+        if not bpy.data.filepath:
+            raise UserError("save the .blend first: reconstructed tracks are cached beside it")
+        return footage, cache_path(footage, Path(bpy.path.abspath(CACHE_DIR))), tracking_settings(
+            footage, [0, frames], self.max_points, self._focal_px(context, footage))
 
     def _focal_px(self, context, footage: Path) -> float | None:
         """The source camera's focal in pixels of the footage (whatever the scene's resolution), or

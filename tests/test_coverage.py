@@ -24,6 +24,16 @@ def test_poor_ranges():
     assert cov.poor_coverage_frames(np.zeros(3), 0.6, 1) == [(1, 3)]
 
 
+def test_the_report_words_itself_in_shot_frame_numbers():
+    report = cov.CoverageReport(coverage=np.array([0.9, 0.5, 0.4, 0.95, 0.3]), reference=np.ones(5),
+                                tracks=np.full(5, 10), grid=(96, 64))
+    doc = report.to_json(frame_start=1001)
+    assert doc["summary"] == "mean 61%, min 30% (frame 1005); poor: 1002-1003, 1005"
+    assert doc["poor_text"] == ["1002-1003", "1005"] and doc["poor_ranges"] == [[1002, 1003], [1005, 1005]]
+    assert cov.CoverageReport(np.ones(2), np.ones(2), np.ones(2), (8, 8)).summary() == (
+        "mean 100%, min 100% (frame 0); no poor frames")
+
+
 def _backdrop_shot(frames=6, num_points=4000, seed=0):
     """Tracks on a 8 m x 6 m backdrop (z = 0) that fills the source view, seen by a trucking camera."""
     cam = source_camera(SIZE, frames)

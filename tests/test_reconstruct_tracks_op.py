@@ -92,6 +92,13 @@ assert cache.stat().st_mtime_ns != stamp
 sidecar = json.loads((cache.parent / (cache.name + ".settings.json")).read_text())
 expected = 30.0 / bpy.context.scene.track2view.source_camera.data.sensor_width * 160
 assert abs(sidecar["focal_px"] - expected) < 1e-3, sidecar
+# The same shot again: the artist's resolution (of the footage's aspect) is kept, the lens fits it.
+scene = bpy.context.scene
+assert (scene.render.resolution_x, scene.render.resolution_y) == (320, 240)
+again = load_tracks(cache)
+K = camera_track_from_blender(scene, scene.track2view.source_camera).K
+np.testing.assert_allclose(K[:, [0, 1], [0, 1]], again.K[:, [0, 1], [0, 1]] * 2, rtol=1e-4)
+np.testing.assert_allclose(K[:, :2, 2], (again.K[:, :2, 2] + 0.5) * 2 - 0.5, atol=2e-3)  # pixel centres
 print("OK")
 """
 

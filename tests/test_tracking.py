@@ -141,3 +141,30 @@ def test_bad_inputs_name_the_file(tmp_path):
         track_job({"input": str(good), "out": str(tmp_path / "taken.npz")}, _quiet)
     assert (tmp_path / "taken.npz").read_bytes() == b"mine"
     assert not list(tmp_path.glob("[abc].npz"))
+
+
+def test_the_tracks_cache_is_reused_only_for_the_same_footage_and_settings(tmp_path):
+    import os
+
+    from track2view.engine.tracking.cache import (
+        cache_differences,
+        cache_path,
+        tracking_settings,
+        write_settings,
+    )
+
+    footage = tmp_path / "My Shot (v2)"
+    footage.mkdir()
+    (footage / "0001.png").write_bytes(b"frame")
+    cache = cache_path(footage, tmp_path / "cache")
+    assert cache.parent == tmp_path / "cache" and cache.name.startswith("My_Shot__v2_-")
+    assert cache_path(tmp_path / "other" / "My Shot (v2)", tmp_path / "cache") != cache  # another folder
+    settings = tracking_settings(footage, [0, 8], 1500, None)
+    assert cache_differences(cache, settings) == ["no cache"]
+    cache.parent.mkdir()
+    cache.write_bytes(b"tracks")
+    write_settings(cache, settings)
+    assert cache_differences(cache, settings) == []
+    assert cache_differences(cache, tracking_settings(footage, [0, 8], 3000, None)) == ["max_points"]
+    os.utime(footage / "0001.png", ns=(1, 1))  # the footage was replaced
+    assert cache_differences(cache, tracking_settings(footage, [0, 8], 1500, None)) == ["footage_stamp"]
