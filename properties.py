@@ -1,7 +1,7 @@
 """Per-scene settings and state (``scene.track2view``)."""
 
 import bpy
-from bpy.props import BoolProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
 
 from .bridge.compat import blend_relative_path_options
 
@@ -48,6 +48,17 @@ class Track2ViewSceneSettings(bpy.types.PropertyGroup):
         description="Folder for rendered frames. Empty: track2view_renders/<blend name> beside the .blend",
         subtype="DIR_PATH",
         options=BLEND_RELATIVE,
+    )
+    output_format: EnumProperty(
+        name="Format",
+        description="Files the new view is written as",
+        items=[
+            ("AUTO", "Auto", "OpenEXR for OpenEXR footage, else PNG"),
+            ("PNG", "PNG", "8-bit PNG, display sRGB"),
+            ("PNG16", "PNG 16-bit", "16-bit PNG, display sRGB"),
+            ("EXR", "OpenEXR", "Half-float OpenEXR, scene-linear (the footage's values for OpenEXR footage)"),
+        ],
+        default="AUTO",
     )
     show_coverage_overlay: BoolProperty(
         name="Coverage Overlay",

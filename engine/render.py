@@ -3,8 +3,9 @@
 Output folder (written atomically: it appears complete or not at all; an existing one is refused
 unless ``overwrite``)::
 
-    OUT/frames/0001.png ...   the new view, RGB, the target camera's size; from OpenEXR footage
-                              OpenEXR (half float) with the footage's scene-linear values
+    OUT/frames/0001.png ...   the new view, RGB, the target camera's size, as ``file_format``:
+                              png (8-bit), png16 (16-bit) or exr (OpenEXR half float,
+                              scene-linear); by default exr from OpenEXR footage, else png
     OUT/holes/0001.png ...    hole mask: white where the source footage has nothing to show
                               (disocclusions, outside the tracked area), black elsewhere
     OUT/render.mp4            the frames as a video (mp4v) at the footage's fps
@@ -21,10 +22,11 @@ the frames the tracks were made on, see ``Tracks.frame_start``); camera frame 0 
 Files are numbered as the footage's own: an image sequence starting at ``shot.1001.exr`` renders
 footage frame A as ``1001 + A``; other footage numbers from 0001.
 
-Values: the preview of OpenEXR footage warps its scene-linear values (above 1 included) and writes
-them back as OpenEXR; other footage is warped as its 8-bit display values. The model works on
-display values (sRGB 8-bit); from OpenEXR footage its frames are decoded to linear and written as
-OpenEXR (8-bit precision, range 0..1). The mp4 shows display values.
+Values: the preview of OpenEXR footage warps its scene-linear values (above 1 included); other
+footage is warped as its 8-bit display values. The model works on display values (sRGB 8-bit).
+Each file format stores what it holds (:func:`encoded`): exr scene-linear (display values decoded,
+8-bit precision), png/png16 display sRGB (linear values encoded, clipped to 0..1). The mp4 shows
+display values.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from .errors import UserError
 from .geometry.camera import CameraTrack, load_camera_json, save_camera_json
 from .io.atomic import atomic_dir, check_writable_target
 from .io.tracks import load_tracks
-from .io.video import is_linear, probe, srgb8_to_linear
+from .io.video import is_linear, linear_to_srgb8, probe, srgb8_to_linear
 from .pairing import pair_tracks
 from .warp import FRAME_REACH, iter_warp, warp_video
 
@@ -52,6 +54,18 @@ WRITES_IN_FLIGHT = 2
 """Frames made but not yet written that :func:`write_views` lets wait (each a frame and its hole mask)."""
 FRAME_NAME = "{:04d}"
 """Output file name (without suffix) of frame number N."""
+FILE_FORMATS = {"png": ".png", "png16": ".png", "exr": ".exr"}
+"""Output file formats and their suffixes."""
+
+
+def encoded(view: np.ndarray, file_format: str) -> np.ndarray:
+    """A view — uint8 display values, or float32 scene-linear — as ``file_format`` stores it: float32
+    scene-linear for exr, uint16 display sRGB for png16, uint8 display sRGB for png."""
+    if file_format == "exr":
+        return view if view.dtype != np.uint8 else srgb8_to_linear(view)
+    if file_format == "png16":
+        return view.astype(np.uint16) * 257 if view.dtype == np.uint8 else linear_to_srgb8(view, np.uint16)
+    return view if view.dtype == np.uint8 else linear_to_srgb8(view)
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -113,15 +127,19 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
                     out: str | os.PathLike, *, preview: bool = False, model: str | None = None,
                     overwrite: bool = False, frames: tuple[int, int | None] | None = None,
                     device: str = "auto", precision: str = "fp32", steps: int | None = None,
-                    cache_dir: str | None = None, progress: Progress = _no_progress) -> dict:
+                    cache_dir: str | None = None, file_format: str | None = None,
+                    progress: Progress = _no_progress) -> dict:
     """Render the target ``camera`` (CAM.json) view of ``footage`` along ``tracks`` into ``out``.
 
     Returns a JSON-able summary: ``out``, ``frames_dir``, ``holes_dir``, ``mp4``, ``num_frames``,
     ``size`` (W, H), ``fps``, ``mode`` ("preview" or "model"), ``hole_fraction`` and per frame
     ``coverage`` (1 − its hole share; :func:`.coverage.poor_coverage_warning` words it). See the module docstring for the
     layout. ``precision`` (fp32/fp16/bf16, see :func:`.generate.generate_new_view`) applies to the
-    model only. Raises :class:`UserError` for bad input, before anything is written.
+    model only; ``file_format`` is a key of :data:`FILE_FORMATS` (None: exr from OpenEXR footage, else
+    png). Raises :class:`UserError` for bad input, before anything is written.
     """
+    if file_format is not None and file_format not in FILE_FORMATS:
+        raise UserError(f"file format {file_format!r}: choose one of {', '.join(FILE_FORMATS)}")
     target = load_camera_json(camera)
     if not preview:
         from .generate import check_precision
@@ -137,7 +155,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     # The preview streams the footage through a window of frames; the model needs it all at once.
     video, source_tracks = load_footage_and_tracks(str(footage), str(tracks), frames, stream=preview)
     info = probe(footage)
-    linear = is_linear(footage)
+    file_format = file_format or ("exr" if is_linear(footage) else "png")
     first_number = 1 if info.first_number is None else info.first_number + video.start
     out = check_writable_target(out, overwrite, inputs=(footage, tracks, camera, model))
     target = camera_for_frames(target, video.num_frames)
@@ -158,31 +176,33 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
                                       depth=depth)
         # A model anchored on the footage warped it already; the hole masks of any other come from the warp.
         holes = generated.holes if generated.holes is not None else warp_video(None, source_tracks, target, depth)[1]
-        views = zip(map(srgb8_to_linear, generated.frames) if linear else generated.frames, holes, strict=True)
+        views = zip(generated.frames, holes, strict=True)
     first, span = (0.15, 0.85) if preview else (0.9, 0.1)
     with atomic_dir(out) as tmp:
         hole_shares = write_views(views, tmp, video.fps, video.num_frames,
-                                  lambda i, n: progress(first + span * i / n, f"frame {i}/{n}"), first_number)
+                                  lambda i, n: progress(first + span * i / n, f"frame {i}/{n}"), first_number,
+                                  file_format)
         save_camera_json(target, tmp / "camera.json")
         summary = {
             "mode": "preview" if preview else "model", "model": model, "footage": str(footage),
             "tracks": str(tracks), "first_frame": video.start, "num_frames": video.num_frames,
-            "first_number": first_number, "file_format": "exr" if linear else "png",
-            "values": "scene-linear" if linear else "display (sRGB)",
+            "first_number": first_number, "file_format": file_format,
+            "values": "scene-linear" if file_format == "exr" else "display (sRGB)",
             "size": list(target.size), "fps": video.fps, "hole_fraction": float(np.mean(hole_shares)),
             "coverage": [round(1.0 - h, 6) for h in hole_shares],
         }
         (tmp / "render.json").write_text(json.dumps(summary, indent=1))
     progress(1.0, f"wrote {video.num_frames} frames")
     return {**summary, "out": str(out), "frames_dir": str(out / FRAMES_DIR), "holes_dir": str(out / HOLES_DIR),
-            "mp4": str(out / MP4_NAME), "frame_pattern": FRAME_NAME + (".exr" if linear else ".png")}
+            "mp4": str(out / MP4_NAME), "frame_pattern": FRAME_NAME + FILE_FORMATS[file_format]}
 
 
 def write_views(views: Iterable[tuple[np.ndarray, np.ndarray]], folder: Path, fps: float, count: int,
-                progress: Callable[[int, int], None], first_number: int = 1) -> list[float]:
-    """Write (image, hole mask) pairs as they come: ``folder``/frames, holes and the mp4 (layout in the
-    module docstring), numbered from ``first_number``; float32 images as OpenEXR. Returns each frame's
-    share of hole pixels.
+                progress: Callable[[int, int], None], first_number: int = 1,
+                file_format: str = "png") -> list[float]:
+    """Write (view, hole mask) pairs as they come: ``folder``/frames (as ``file_format``,
+    :func:`encoded`), holes and the mp4 (layout in the module docstring), numbered from
+    ``first_number``. Returns each frame's share of hole pixels.
 
     The encoding runs on one background thread (OpenCV releases the GIL), so the next view is made
     while a frame is written; at most :data:`WRITES_IN_FLIGHT` frames wait, in order.
@@ -196,7 +216,7 @@ def write_views(views: Iterable[tuple[np.ndarray, np.ndarray]], folder: Path, fp
     holes: list[float] = []
     with Mp4Writer(folder / MP4_NAME, fps) as mp4, ThreadPoolExecutor(1) as writer:
         def write(name: str, image: np.ndarray, hole: np.ndarray) -> None:
-            write_image(image, folder / FRAMES_DIR / f"{name}{'.png' if image.dtype == np.uint8 else '.exr'}")
+            write_image(encoded(image, file_format), folder / FRAMES_DIR / f"{name}{FILE_FORMATS[file_format]}")
             write_image(np.repeat(hole[..., None].astype(np.uint8) * 255, 3, -1), folder / HOLES_DIR / f"{name}.png")
             mp4.write(image)
 
@@ -219,7 +239,7 @@ def render_job(params: dict, progress: Progress) -> dict:
     ``params``: ``footage``, ``tracks``, ``camera`` (CAM.json path), ``out`` (str); optional
     ``preview`` (bool), ``model`` (folder or null), ``overwrite`` (bool), ``frames`` ([A, B|null]),
     ``device`` ("auto" | "cuda" | "cpu"), ``precision`` ("fp32" | "fp16" | "bf16"), ``steps``
-    (denoising steps), ``cache_dir`` (ONNX cache).
+    (denoising steps), ``cache_dir`` (ONNX cache), ``file_format`` (:data:`FILE_FORMATS`, null: by the footage).
     """
     missing = [k for k in ("footage", "tracks", "camera", "out") if not params.get(k)]
     if missing:
@@ -231,5 +251,5 @@ def render_job(params: dict, progress: Progress) -> dict:
         overwrite=bool(params.get("overwrite", False)),
         frames=(int(frames[0]), None if frames[1] is None else int(frames[1])) if frames else None,
         device=str(params.get("device", "auto")), precision=str(params.get("precision", "fp32")),
-        steps=params.get("steps"),
-        cache_dir=params.get("cache_dir") or None, progress=progress)
+        steps=params.get("steps"), cache_dir=params.get("cache_dir") or None,
+        file_format=params.get("file_format") or None, progress=progress)

@@ -136,7 +136,8 @@ class _RenderNewView(EngineJobMixin):
                 "preview": self.preview, "model": model, "frames": list(frames),
                 "device": prefs.device.lower() if prefs is not None else "auto",
                 "precision": prefs.precision.lower() if prefs is not None else "fp32",
-                "cache_dir": prefs.resolved_cache_dir() if prefs is not None else None}
+                "cache_dir": prefs.resolved_cache_dir() if prefs is not None else None,
+                "file_format": None if settings.output_format == "AUTO" else settings.output_format.lower()}
 
     def on_result(self, context, result: dict) -> None:
         frames, _ = add_render_strips(context.scene, result["frames_dir"], result["holes_dir"],

@@ -39,6 +39,7 @@ class _Track2ViewPanel:
         col = layout.column(heading="New View")
         col.prop(settings, "target_camera")
         col.prop(settings, "output_dir")
+        col.prop(settings, "output_format")
         draw_camera_workflow(layout, context)
 
         _draw_render_buttons(layout, context)

@@ -9,7 +9,7 @@ import pytest
 from track2view.engine.cli import main
 from track2view.engine.geometry.camera import save_camera_json
 from track2view.engine.io.tracks import save_tracks
-from track2view.engine.io.video import srgb8_to_linear, write_image
+from track2view.engine.io.video import linear_to_srgb8, srgb8_to_linear, write_image
 
 from .conftest import run_python
 from .tiny_shot import make_tracks, render, source_camera
@@ -138,6 +138,33 @@ assert bpy.ops.track2view.preview_view(camera="CamA") == {"FINISHED"}
 frames = next(s for s in our_strips(scene) if not s.mute)
 assert frames.frame_final_start == 1001 and frames.elements[0].filename == "1001.exr", frames.elements[0].filename
 assert frames.colorspace_settings.name == plate, (frames.colorspace_settings.name, plate)
+settings.output_format = "PNG16"  # the panel's Format
+assert bpy.ops.track2view.preview_view(camera="CamA") == {"FINISHED"}
+frames = next(s for s in our_strips(scene) if not s.mute)
+assert frames.elements[0].filename == "1001.png" and "preview_002" in frames.directory
 print("ok", plate)
 """)
     assert "ok" in out and "Linear" in out, out
+
+
+@pytest.mark.parametrize("file_format,dtype,suffix", [("png", np.uint8, ".png"), ("png16", np.uint16, ".png")])
+def test_an_exr_plate_can_come_back_as_png(tmp_path, file_format, dtype, suffix):
+    linear = _exr_plate(tmp_path, frames=2)
+    assert main(["render", "--footage", str(tmp_path / "plate"), "--tracks", str(tmp_path / "tracks.npz"),
+                 "--camera", str(tmp_path / "CAM.json"), "--preview", "--format", file_format,
+                 "--out", str(tmp_path / "render")]) == 0
+    made = cv2.imread(str(tmp_path / "render" / "frames" / f"1001{suffix}"), cv2.IMREAD_UNCHANGED)[..., ::-1]
+    assert made.dtype == dtype
+    expected = linear_to_srgb8(linear[0].astype(np.float16), dtype)  # display sRGB of the plate, clipped
+    assert np.abs(made.astype(float) - expected).max() <= np.iinfo(dtype).max * 0.01
+    assert json.loads((tmp_path / "render" / "render.json").read_text())["values"] == "display (sRGB)"
+
+
+def test_file_formats_store_what_they_say():
+    from track2view.engine.render import encoded
+
+    display = np.array([[[0, 128, 255]]], np.uint8)
+    np.testing.assert_allclose(encoded(display, "exr"), srgb8_to_linear(display))
+    assert encoded(display, "png16").tolist() == [[[0, 128 * 257, 65535]]]
+    linear = np.array([[[0.0, 0.5, 2.0]]], np.float32)
+    assert encoded(linear, "exr") is linear and encoded(linear, "png")[0, 0, 2] == 255

@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp32",
                         help="model precision on CUDA (the CPU always runs fp32)")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps per window (model only)")
+    parser.add_argument("--format", dest="file_format", choices=["png", "png16", "exr"],
+                        help="frame files: 8- or 16-bit PNG (display sRGB) or OpenEXR half float (scene-linear); "
+                             "default: exr for OpenEXR footage, else png")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         result = render_new_view(args.footage, args.tracks, args.camera, args.out, preview=args.preview,
                                  model=str(args.model) if args.model else None, overwrite=args.overwrite,
                                  frames=args.frames, device=args.device, precision=args.precision,
-                                 steps=args.steps,
+                                 steps=args.steps, file_format=args.file_format,
                                  progress=progress)
     print(f"{result['num_frames']} frames ({result['mode']}) in {result['frames_dir']}; "
           f"holes in {result['holes_dir']}; video {result['mp4']}")

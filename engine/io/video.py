@@ -94,11 +94,12 @@ def frame_number(path: str | os.PathLike) -> int | None:
     return int(digits[-1]) if digits else None
 
 
-def linear_to_srgb8(linear: np.ndarray) -> np.ndarray:
-    """Scene-linear RGB (float, any shape) → display sRGB uint8 (clipped to 0..1 first, NaN → 0)."""
+def linear_to_srgb8(linear: np.ndarray, dtype: type = np.uint8) -> np.ndarray:
+    """Scene-linear RGB (float, any shape) → display sRGB as ``dtype`` (uint8, or uint16 for 16-bit
+    files), clipped to 0..1 first, NaN → 0."""
     linear = np.clip(np.nan_to_num(np.asarray(linear, np.float32)), 0.0, 1.0)
     srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
-    return np.round(srgb * 255).astype(np.uint8)
+    return np.round(srgb * np.iinfo(dtype).max).astype(dtype)
 
 
 def srgb8_to_linear(image: np.ndarray) -> np.ndarray:
@@ -355,15 +356,17 @@ def open_frames(path: str | os.PathLike, frames: slice, reach: int = 32, linear:
 
 
 def write_image(frame: np.ndarray, path: str | os.PathLike) -> Path:
-    """Write one (H, W, 3) RGB image (format from the suffix): uint8, or float32 scene-linear as a
-    half-float OpenEXR (``.exr`` only). UserError naming the file if that fails."""
+    """Write one (H, W, 3) RGB image (format from the suffix): uint8, uint16 (16-bit PNG or TIFF), or
+    float32 scene-linear as a half-float OpenEXR (``.exr`` only). UserError naming the file if that fails."""
     cv2 = _cv2()
     path = Path(path)
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise UserError(f"cannot write {path}: {path.suffix or 'no suffix'} is not an image type "
                         f"({', '.join(IMAGE_SUFFIXES)})")
     params = []
-    if frame.dtype != np.uint8:
+    if frame.dtype == np.uint16 and path.suffix.lower() not in (".png", ".tif", ".tiff"):
+        raise UserError(f"cannot write {path}: 16-bit images are written as .png or .tif")
+    if frame.dtype not in (np.uint8, np.uint16):
         if path.suffix.lower() != ".exr":
             raise UserError(f"cannot write {path}: float images are written as .exr")
         frame, params = frame.astype(np.float32), [cv2.IMWRITE_EXR_TYPE, cv2.IMWRITE_EXR_TYPE_HALF]
