@@ -13,6 +13,7 @@ from pathlib import Path
 import bpy
 
 from ..engine.errors import UserError
+from ..engine.io.video import natural_key
 from .compat import sequencer_strips
 
 CAMERA_KEY = "track2view_camera"
@@ -43,7 +44,7 @@ RENDER_SUFFIXES = (".png", ".exr")
 
 
 def _frame_files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.suffix.lower() in RENDER_SUFFIXES)
+    return sorted((p.name for p in folder.iterdir() if p.suffix.lower() in RENDER_SUFFIXES), key=natural_key)
 
 
 def image_sequence_strip(scene: bpy.types.Scene, name: str, folder: Path, channel: int, frame_start: int,

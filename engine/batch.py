@@ -15,7 +15,8 @@ the others: it is retried up to ``max_retries`` times, then the jobs after it ar
 running, done, failed, skipped, cancelled), ``exit_code``, ``attempts``, ``started``/``ended``
 (ISO times), ``seconds``, ``log``, ``argv``, ``outputs`` (the values of ``--out``/``--output`` in
 ``argv``) and, for skipped jobs, ``reason``. Run the same batch again into the same DIR and the jobs
-recorded done with the same ``argv`` are skipped (said so); the others run again.
+recorded done with the same ``argv`` are skipped (said so), unless a job they follow runs again; the
+others run again.
 
 On a cluster (``address``), paths in ``argv`` and DIR must be on storage every node sees, and every
 node needs track2view installed in the same Python.
@@ -33,13 +34,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import Cancelled, UserError
+from .errors import Cancelled, UserError, require_tool
 from .io.atomic import atomic_file
 
 MANIFEST = "batch.json"
 LOGS = "logs"
 OUTPUT_FLAGS = ("--out", "--output")
-FINAL = ("done", "failed", "skipped", "cancelled")
+CANCEL_WAIT_S = 30.0
+"""Seconds a cancelled batch waits for its running commands to stop and clean up."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,10 +156,14 @@ class Batch:
         self.records: dict[str, dict] = {}
         self.reused: list[str] = []
         self._started_at: dict[str, float] = {}
+        done = {job.name for job in jobs if earlier.get(job.name, {}).get("status") == "done"
+                and tuple(earlier[job.name].get("argv", ())) == job.argv}
+        # A job after one that runs again runs again too: its inputs may change.
+        while stale := {name for name in done if any(a not in done for a in self.jobs[name].after)}:
+            done -= stale
         for job in jobs:
-            old = earlier.get(job.name, {})
-            if old.get("status") == "done" and tuple(old.get("argv", ())) == job.argv:
-                self.records[job.name] = old
+            if job.name in done:
+                self.records[job.name] = earlier[job.name]
                 self.reused.append(job.name)
             else:
                 self.records[job.name] = {"status": "pending", "argv": list(job.argv), "attempts": 0,
@@ -228,8 +234,7 @@ def run_batch(jobs: list[Job], out: str | os.PathLike, *, address: str | None = 
         report(f"{name}: done in an earlier run, skipped")
     import logging
 
-    import ray
-
+    ray = require_tool("ray", "t2v batch")
     cwd = os.getcwd()
     options = {"address": address} if address else {"num_cpus": workers or os.cpu_count()}
     ray.init(**options, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
@@ -261,7 +266,9 @@ def run_batch(jobs: list[Job], out: str | os.PathLike, *, address: str | None = 
                        f"failed (exit code {code}), see {out / batch.records[name]['log']}"))
     except (KeyboardInterrupt, Cancelled):
         for ref in running:
-            ray.cancel(ref)
+            ray.cancel(ref)  # the task stops its command (run_job), which removes its partial outputs
+        if running:
+            ray.wait(list(running), num_returns=len(running), timeout=CANCEL_WAIT_S)
         batch.cancel_running()
         batch.save()
         raise Cancelled("batch cancelled; the running jobs were stopped") from None

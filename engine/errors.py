@@ -46,7 +46,8 @@ def require_tool(module: str, purpose: str):
     """Import ``module`` for ``purpose`` (e.g. "the ONNX export") or raise :class:`MissingPackage`.
 
     The engine's tools beyond rendering — the ONNX export (onnx), LoRA training on a Wan backbone
-    (peft), curation and evaluation against ground truth (scipy, pycolmap) and their plots (matplotlib) — are the ``tools`` extra: ``make`` and ``pip install 'track2view[tools]'`` install
+    (peft), curation and evaluation against ground truth (scipy, pycolmap), their plots (matplotlib) and
+    batches (ray) — are the ``tools`` extra: ``make`` and ``pip install 'track2view[tools]'`` install
     them; the extension's platform zip leaves them out.
     """
     import importlib

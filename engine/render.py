@@ -19,8 +19,8 @@ Track2View model (a local model folder, diffusers layout) generates the frames
 
 Frames: ``frames`` = (A, B) selects footage frames A..B-1 (0-based, B None = to the end; default:
 the frames the tracks were made on, see ``Tracks.frame_start``); camera frame 0 is footage frame A. A single-frame (static) camera holds for every frame.
-Files are numbered as the footage's own: an image sequence starting at ``shot.1001.exr`` renders
-footage frame A as ``1001 + A``; other footage numbers from 0001.
+Files are numbered as the footage's own frames: an image sequence starting at ``shot.1001.exr``
+renders footage frame A as ``1001 + A``, a movie as ``1 + A`` (the add-on numbers by scene frame).
 
 Values: the preview of OpenEXR footage warps its scene-linear values (above 1 included); other
 footage is warped as its 8-bit display values. The model works on display values (sRGB 8-bit).
@@ -128,7 +128,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
                     overwrite: bool = False, frames: tuple[int, int | None] | None = None,
                     device: str = "auto", precision: str = "fp32", steps: int | None = None,
                     cache_dir: str | None = None, file_format: str | None = None,
-                    progress: Progress = _no_progress) -> dict:
+                    first_number: int | None = None, progress: Progress = _no_progress) -> dict:
     """Render the target ``camera`` (CAM.json) view of ``footage`` along ``tracks`` into ``out``.
 
     Returns a JSON-able summary: ``out``, ``frames_dir``, ``holes_dir``, ``mp4``, ``num_frames``,
@@ -136,7 +136,8 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     ``coverage`` (1 − its hole share; :func:`.coverage.poor_coverage_warning` words it). See the module docstring for the
     layout. ``precision`` (fp32/fp16/bf16, see :func:`.generate.generate_new_view`) applies to the
     model only; ``file_format`` is a key of :data:`FILE_FORMATS` (None: exr from OpenEXR footage, else
-    png). Raises :class:`UserError` for bad input, before anything is written.
+    png); ``first_number`` numbers the first file (None: the footage's own number of frame A, see the
+    module docstring). Raises :class:`UserError` for bad input, before anything is written.
     """
     if file_format is not None and file_format not in FILE_FORMATS:
         raise UserError(f"file format {file_format!r}: choose one of {', '.join(FILE_FORMATS)}")
@@ -156,7 +157,8 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     video, source_tracks = load_footage_and_tracks(str(footage), str(tracks), frames, stream=preview)
     info = probe(footage)
     file_format = file_format or ("exr" if is_linear(footage) else "png")
-    first_number = 1 if info.first_number is None else info.first_number + video.start
+    if first_number is None:
+        first_number = (1 if info.first_number is None else info.first_number) + video.start
     out = check_writable_target(out, overwrite, inputs=(footage, tracks, camera, model))
     target = camera_for_frames(target, video.num_frames)
     progress(0.05, "dense depth")
@@ -239,7 +241,8 @@ def render_job(params: dict, progress: Progress) -> dict:
     ``params``: ``footage``, ``tracks``, ``camera`` (CAM.json path), ``out`` (str); optional
     ``preview`` (bool), ``model`` (folder or null), ``overwrite`` (bool), ``frames`` ([A, B|null]),
     ``device`` ("auto" | "cuda" | "cpu"), ``precision`` ("fp32" | "fp16" | "bf16"), ``steps``
-    (denoising steps), ``cache_dir`` (ONNX cache), ``file_format`` (:data:`FILE_FORMATS`, null: by the footage).
+    (denoising steps), ``cache_dir`` (ONNX cache), ``file_format`` (:data:`FILE_FORMATS`, null: by the footage),
+    ``first_number`` (of the first file; null: the footage's).
     """
     missing = [k for k in ("footage", "tracks", "camera", "out") if not params.get(k)]
     if missing:
@@ -252,4 +255,5 @@ def render_job(params: dict, progress: Progress) -> dict:
         frames=(int(frames[0]), None if frames[1] is None else int(frames[1])) if frames else None,
         device=str(params.get("device", "auto")), precision=str(params.get("precision", "fp32")),
         steps=params.get("steps"), cache_dir=params.get("cache_dir") or None,
-        file_format=params.get("file_format") or None, progress=progress)
+        file_format=params.get("file_format") or None,
+        first_number=None if params.get("first_number") is None else int(params["first_number"]), progress=progress)

@@ -25,7 +25,6 @@ OpenCV axes.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,6 +37,7 @@ from .errors import UserError
 from .geometry.camera import CameraTrack
 from .geometry.sampling import bilinear_taps, sample_bilinear
 from .io.tracks import Tracks
+from .runtime import intra_op_threads
 
 SOFT_Z = 0.03
 """Soft z-buffer temperature, relative to the nearest depth (3 % of the distance)."""
@@ -72,8 +72,9 @@ FRAME_REACH = 2 * max(abs(k) for k in FILL_OFFSETS)
 SPLAT_CHUNK = 1 << 18
 """Points splatted at a time (a chunk's temporaries take about 100 bytes a point)."""
 
-WARP_THREADS = min(os.cpu_count() or 1, 8)
-"""Target frames warped at once by :func:`iter_warp` (each holds its temporaries, ~0.1 GB at 1080p)."""
+WARP_THREADS = intra_op_threads()
+"""Target frames warped at once by :func:`iter_warp`: the cores this process may use, up to 8 (each frame
+holds its temporaries, ~0.1 GB at 1080p)."""
 
 DYNAMIC_SHARE = 0.5
 """Source pixels with at least this share of moving tracks around them are not used for the fill."""
@@ -315,7 +316,8 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
                 held[s] = image, z, moving < DYNAMIC_SHARE
         return {s: held[s] for s in (t, *(t + k for k in fill_offsets)) if s in held}
 
-    with ThreadPoolExecutor(max(1, threads)) as pool:
+    pool = ThreadPoolExecutor(max(1, threads))
+    try:
         queue: deque[Future] = deque()
         for t in range(T):
             queue.append(pool.submit(warp_frame, t, sources(t), tracks, target, fill_offsets))
@@ -323,6 +325,8 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
                 yield queue.popleft().result()
         while queue:
             yield queue.popleft().result()
+    finally:  # also when the caller stops early (cancelled): frames not started are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def warp_video(frames: np.ndarray | None, tracks: Tracks, target: CameraTrack, depth: DenseDepth | None = None,

@@ -69,8 +69,9 @@ def import_footage(context, path: str, start_frame: int = DEFAULT_MOVIE_START_FR
     info = probe(location)
     start = info.first_number if info.first_number is not None else start_frame
     if not 0 <= start <= MAX_FRAME - info.frames + 1:
+        fix = "renumber the images" if info.first_number is not None else "choose a lower Start Frame"
         raise UserError(f"{info.first.name}: frames {start}..{start + info.frames - 1} are outside Blender's "
-                        f"0..{MAX_FRAME}; renumber the images")
+                        f"0..{MAX_FRAME}; {fix}")
     scene = context.scene
     previous = scene.track2view.footage_path
     if previous and Path(bpy.path.abspath(previous)).resolve() != location.resolve():

@@ -26,6 +26,7 @@ from ..bridge.vse import add_render_strips
 from ..engine.coverage import poor_coverage_warning
 from ..engine.errors import UserError
 from ..engine.geometry.camera import save_camera_json
+from ..engine.io.video import is_linear
 from ..properties import BLEND_RELATIVE
 from .engine_job import EngineJobMixin
 
@@ -137,11 +138,15 @@ class _RenderNewView(EngineJobMixin):
                 "device": prefs.device.lower() if prefs is not None else "auto",
                 "precision": prefs.precision.lower() if prefs is not None else "fp32",
                 "cache_dir": prefs.resolved_cache_dir() if prefs is not None else None,
-                "file_format": None if settings.output_format == "AUTO" else settings.output_format.lower()}
+                "file_format": None if settings.output_format == "AUTO" else settings.output_format.lower(),
+                "first_number": scene.frame_start}
 
     def on_result(self, context, result: dict) -> None:
-        frames, _ = add_render_strips(context.scene, result["frames_dir"], result["holes_dir"],
-                                      self._camera_name, colorspace=footage_colorspace(context.scene))
+        # The footage's colour space where the files hold its kind of values (OpenEXR from OpenEXR, PNG
+        # from the rest); otherwise Blender's default for the file type (linear EXR, sRGB PNG).
+        same_kind = (result["file_format"] == "exr") == is_linear(result["footage"])
+        frames, _ = add_render_strips(context.scene, result["frames_dir"], result["holes_dir"], self._camera_name,
+                                      colorspace=footage_colorspace(context.scene) if same_kind else "")
         what = "geometric-warp preview" if result["mode"] == "preview" else "render"
         self.report({"INFO"}, f"{self.bl_label}: {result['num_frames']} frames ({what}) in {result['out']}; "
                               f"strip '{frames.name}' on channel {frames.channel}")

@@ -82,3 +82,16 @@ def test_bad_batch_files_name_the_line(tmp_path, lines, message):
 
 def test_outputs_are_the_output_flags():
     assert outputs_of(("render", "--footage", "a.mp4", "--out", "r1", "--output=r2")) == ["r1", "r2"]
+
+
+def test_a_job_after_one_that_runs_again_runs_again(tmp_path):
+    from track2view.engine.batch import MANIFEST, Batch, Job
+
+    jobs = [Job("track", ("track", "a.mp4", "--out", "a.npz")), Job("render", ("render", "--out", "r"), ("track",)),
+            Job("other", ("camera", "--out", "c.json"))]
+    done = {"status": "done", "attempts": 1, "exit_code": 0}
+    (tmp_path / MANIFEST).write_text(json.dumps({"jobs": {job.name: {**done, "argv": list(job.argv)} for job in jobs}}))
+    assert Batch(jobs, tmp_path).reused == ["track", "render", "other"]
+    changed = [Job("track", ("track", "a.mp4", "--out", "a.npz", "--max-points", "900")), *jobs[1:]]
+    batch = Batch(changed, tmp_path)
+    assert batch.reused == ["other"] and batch.ready() == ["track"]  # render waits for the new track

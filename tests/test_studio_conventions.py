@@ -69,6 +69,14 @@ def test_a_movie_starts_at_the_preferred_start_frame(tmp_path):
     out = run_python(f"ROOT = {str(tmp_path)!r}\n" + _SHOT + """
 assert bpy.ops.track2view.import_footage(filepath=str(root / "plate.mp4")) == {"FINISHED"}
 assert (scene.frame_start, scene.frame_end, settings.footage_frame_start) == (1001, 1004, 1001)
+settings.tracks_path = str(root / "tracks.npz")
+camera = bpy.data.objects.new("CamA", bpy.data.cameras.new("CamA"))
+scene.collection.objects.link(camera)
+keyframe_camera_from_track(scene, camera, cam, 1001)
+bpy.ops.wm.save_as_mainfile(filepath=str(root / "movie.blend"))
+assert bpy.ops.track2view.preview_view(camera="CamA") == {"FINISHED"}
+files = sorted(p.name for p in (root / "track2view_renders" / "movie" / "CamA" / "preview_001" / "frames").iterdir())
+assert files == ["1001.png", "1002.png", "1003.png", "1004.png"], files  # numbered by scene frame
 assert bpy.ops.track2view.import_footage(filepath=str(root / "plate.mp4"), start_frame=1) == {"FINISHED"}
 assert (scene.frame_start, scene.frame_end, settings.footage_frame_start) == (1, 4, 1)
 print("ok")
@@ -142,6 +150,7 @@ settings.output_format = "PNG16"  # the panel's Format
 assert bpy.ops.track2view.preview_view(camera="CamA") == {"FINISHED"}
 frames = next(s for s in our_strips(scene) if not s.mute)
 assert frames.elements[0].filename == "1001.png" and "preview_002" in frames.directory
+assert frames.colorspace_settings.name != plate  # display values: Blender's default for PNG
 print("ok", plate)
 """)
     assert "ok" in out and "Linear" in out, out

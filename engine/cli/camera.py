@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import UserError
 from .render import frame_range
 
 FORMATS = ("json", "chan", "colmap")
@@ -59,16 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _format_of(path: Path, given: str | None) -> str:
-    if given:
-        return given
-    return {".json": "json", ".chan": "chan", "": "colmap"}.get(path.suffix.lower()) or _unknown(path)
-
-
-def _unknown(path: Path):
-    from ..errors import UserError
-
-    raise UserError(f"{path}: cannot tell the format from the suffix {path.suffix!r}; use .json, .chan, a "
-                    f"folder (COLMAP) or --format {'|'.join(FORMATS)}")
+    """``given``, else the format of ``path``'s suffix (none: a COLMAP folder)."""
+    fmt = given or {".json": "json", ".chan": "chan", "": "colmap"}.get(path.suffix.lower())
+    if fmt is None:
+        raise UserError(f"{path}: cannot tell the format from the suffix {path.suffix!r}; use .json, .chan, a "
+                        f"folder (COLMAP) or --format {'|'.join(FORMATS)}")
+    return fmt
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,7 +74,6 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..camera_moves import CHANNELS, channel_curve, moved_camera, track_pivot
-    from ..errors import UserError
     from ..geometry.camera import CameraTrack, load_camera_json, save_camera_json
     from ..io.atomic import check_writable_target
     from ..io.camera_files import read_chan, read_colmap, write_chan, write_colmap

@@ -9,7 +9,9 @@ the centre of the top-left pixel (:mod:`..geometry.camera`).
 - World +Y up, as in Nuke, Houdini and Maya: a point (x, y, z) of ours is (x, z, −y) there.
 - The camera looks down its −Z axis with +Y up (Blender's and Nuke's camera axes).
 - Rotations in degrees, order ZXY (Nuke's default for cameras): R = Ry(ry) · Rx(rx) · Rz(rz), the
-  camera turned about Z first; the angles are kept continuous from frame to frame.
+  camera turned about Z first. Houdini's and Maya's cameras default to XYZ: set their rotation order
+  to ZXY before importing. Whole turns are unwrapped from frame to frame (a camera pointing
+  straight up or down, rx = ±90°, has no continuous ZXY angles).
 - ``vfov`` is the vertical field of view in degrees, 2·atan(H / 2 / fy). A .chan has no image size,
   film back or principal point: reading one needs the size (``--size``), and gives square pixels
   with the principal point at the image centre. In Nuke, the focal length is
@@ -18,7 +20,7 @@ the centre of the top-left pixel (:mod:`..geometry.camera`).
 **COLMAP** (text model: ``cameras.txt``, ``images.txt``, ``points3D.txt``): COLMAP's world-to-camera
 poses use OpenCV axes like ours; its pixel (0, 0) is the top-left *corner* of the image, so its
 principal point is ours + 0.5. Written cameras are ``PINHOLE`` (one per distinct intrinsics); images
-are named ``0001.png``… in frame order and read back sorted by name. Lens distortion of a model read
+are named ``0001.png``… in frame order and read back in name order (numbers by value). Lens distortion of a model read
 in (``SIMPLE_RADIAL``, ``OPENCV``, …) is dropped, with a note: undistort its images first
 (``colmap image_undistorter``) for an exact match.
 """
@@ -36,6 +38,7 @@ from ..errors import UserError
 from ..geometry.camera import CameraTrack, image_size
 from .atomic import atomic_dir, atomic_file
 from .tracks import Tracks
+from .video import natural_key
 
 Y_UP = np.array([[1.0, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]])
 """Our world (+Z up) → a +Y-up world (Nuke, Houdini, Maya): (x, y, z) → (x, z, −y)."""
@@ -112,9 +115,8 @@ def read_chan(path: str | os.PathLike, size: tuple[int, int] | None, fps: float 
 
 
 # ------------------------------------------------------------------------------------------- COLMAP
-def _quaternion(R: np.ndarray) -> np.ndarray:
-    """(w, x, y, z) unit quaternion of rotation ``R`` (3, 3), w ≥ 0."""
-    m = R
+def _quaternion(m: np.ndarray) -> np.ndarray:
+    """(w, x, y, z) unit quaternion of the rotation matrix ``m`` (3, 3), w ≥ 0 (Shepperd's method)."""
     trace = np.trace(m)
     if trace > 0:
         s = 2 * np.sqrt(trace + 1)
@@ -239,7 +241,7 @@ def read_colmap(folder: str | os.PathLike, fps: float = 24.0,
         images.append((" ".join(fields[9:]), w2c, *cameras[fields[8]]))
     if not images:
         raise UserError(f"{path}: no images")
-    images.sort(key=lambda image: image[0])
+    images.sort(key=lambda image: natural_key(image[0]))  # img_9 before img_10
     sizes = {image[3] for image in images}
     if len(sizes) > 1:
         raise UserError(f"{folder}: the images have different sizes {sorted(sizes)}; a camera has one")

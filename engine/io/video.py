@@ -75,7 +75,8 @@ def _cv2():
     return cv2
 
 
-def _natural_key(name: str) -> list:
+def natural_key(name: str) -> list:
+    """Sort key that orders the numbers in names by value (``img_9`` before ``img_10``)."""
     return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", name)]
 
 
@@ -84,7 +85,7 @@ def list_image_sequence(folder: str | os.PathLike) -> list[Path]:
     folder = Path(folder)
     files = [p for p in folder.iterdir()
              if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
-    return sorted(files, key=lambda p: _natural_key(p.name))
+    return sorted(files, key=lambda p: natural_key(p.name))
 
 
 def frame_number(path: str | os.PathLike) -> int | None:

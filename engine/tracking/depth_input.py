@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..io.video import _cv2, _natural_key
+from ..io.video import _cv2, natural_key
 
 DEPTH_SUFFIXES = (".npy", ".exr", ".png")
 PNG_DEPTH_SCALE = 1e-3  # 16-bit PNG depth is in millimetres
@@ -58,7 +58,7 @@ def load_depth_sequence(folder: str | os.PathLike, total: int, selection: slice 
     if not folder.is_dir():
         raise UserError(f"depth folder not found: {folder}")
     files = sorted((p for p in folder.iterdir() if p.suffix.lower() in DEPTH_SUFFIXES and not p.name.startswith(".")),
-                   key=lambda p: _natural_key(p.name))
+                   key=lambda p: natural_key(p.name))
     chosen = files[selection] if selection is not None and len(files) == total else files
     count = len(range(total)[selection]) if selection is not None else total
     if len(chosen) != count:
