@@ -62,9 +62,10 @@ def show_as_background(camera: bpy.types.Object, clip: bpy.types.MovieClip) -> N
     background.alpha = 1.0
 
 
-def import_footage(context, path: str, start_frame: int = DEFAULT_MOVIE_START_FRAME) -> bpy.types.MovieClip:
+def import_footage(context, path: str, start_frame: int = DEFAULT_MOVIE_START_FRAME
+                   ) -> tuple[bpy.types.MovieClip, tuple[str, ...]]:
     """Do the import (see the module docstring); ``start_frame`` places a movie (or unnumbered images).
-    Returns the movie clip. UserError for unusable footage."""
+    Returns the movie clip and notes for the artist (missing frames). UserError for unusable footage."""
     location = footage_location(path)
     info = probe(location)
     start = info.first_number if info.first_number is not None else start_frame
@@ -88,7 +89,7 @@ def import_footage(context, path: str, start_frame: int = DEFAULT_MOVIE_START_FR
     show_as_background(source_camera(context), clip)
     scene.track2view.footage_path = str(location)
     scene.track2view.footage_frame_start = scene.frame_start
-    return clip
+    return clip, info.notes
 
 
 class TRACK2VIEW_OT_import_footage(bpy.types.Operator):
@@ -117,7 +118,7 @@ class TRACK2VIEW_OT_import_footage(bpy.types.Operator):
         scene = context.scene
         old_tracks = scene.track2view.tracks_path
         try:
-            clip = import_footage(context, self.filepath, self._start_frame(context))
+            clip, notes = import_footage(context, self.filepath, self._start_frame(context))
         except UserError as exc:
             self.report({"ERROR"}, f"Import Footage: {exc}")
             return {"CANCELLED"}
@@ -126,6 +127,8 @@ class TRACK2VIEW_OT_import_footage(bpy.types.Operator):
         self.report({"INFO"}, f"Imported {clip.name}: frames {scene.frame_start}-{scene.frame_end} at "
                               f"{scene.render.fps / scene.render.fps_base:g} fps, "
                               f"{scene.render.resolution_x}x{scene.render.resolution_y}{unlinked}")
+        for note in notes:
+            self.report({"WARNING"}, f"Import Footage: {note}")
         return {"FINISHED"}
 
     def _start_frame(self, context) -> int:

@@ -103,7 +103,9 @@ def test_a_move_from_the_command_line_renders_as_the_true_view(tmp_path, shot):
 def test_conversions_on_the_command_line(tmp_path, shot, capsys):
     root, camera, _ = shot
     save_camera_json(camera, tmp_path / "cam.json")
-    assert main(["camera", "--from", str(tmp_path / "cam.json"), "--out", str(tmp_path / "cam.chan")]) == 0
+    assert main(["camera", "--from", str(tmp_path / "cam.json"), "--out", str(tmp_path / "cam.chan"),
+                 "--first-frame", "1001"]) == 0
+    assert (tmp_path / "cam.chan").read_text().split()[0] == "1001"
     assert main(["camera", "--from", str(tmp_path / "cam.chan"), "--size", "96x64",
                  "--out", str(tmp_path / "back.json")]) == 0
     np.testing.assert_allclose(load_camera_json(tmp_path / "back.json").w2c, camera.w2c, atol=1e-6)

@@ -114,3 +114,15 @@ def test_frame_numbers_come_from_the_file_names():
 
     assert frame_number("shot.1001.exr") == 1001 and frame_number("/a/b/0007.png") == 7
     assert frame_number("plate_v2_0042.jpg") == 42 and frame_number("still.png") is None
+
+
+def test_a_numbered_sequence_with_missing_frames_is_noted(tmp_path):
+    from track2view.engine.io.video import probe, write_frames
+
+    frames = np.zeros((3, 16, 16, 3), np.uint8)
+    write_frames(frames, tmp_path / "whole", "shot.{:04d}.png", start=1001)
+    assert probe(tmp_path / "whole").notes == () and probe(tmp_path / "whole").first_number == 1001
+    write_frames(frames, tmp_path / "gap", "shot.{:04d}.png", start=1001)
+    (tmp_path / "gap" / "shot.1002.png").rename(tmp_path / "gap" / "shot.1005.png")
+    (note,) = probe(tmp_path / "gap").notes
+    assert "skip from frame 1001 to 1003" in note and "fill the gaps" in note

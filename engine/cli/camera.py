@@ -56,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the move runs from frame A to frame B-1 (0-based; default: the whole shot)")
     parser.add_argument("--size", type=_size, metavar="WxH", help="image size of a .chan input")
     parser.add_argument("--fps", type=float, default=None, help="frame rate of a .chan or COLMAP input (default 24)")
+    parser.add_argument("--first-frame", type=int, default=1,
+                        help="number of the first frame in a .chan output (default 1; e.g. 1001)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
 
 
@@ -116,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if fmt == "json":
         save_camera_json(camera, out)
     elif fmt == "chan":
-        write_chan(camera, out)
+        write_chan(camera, out, args.first_frame)
     else:
         write_colmap(camera, out, tracks if args.tracks is None else None)
     shift = np.linalg.norm(np.linalg.inv(camera.w2c)[:, :3, 3] - np.linalg.inv(camera.w2c[:1])[:, :3, 3], axis=1)

@@ -394,13 +394,30 @@ def require_whole_range(footage: Footage, frames: slice | None) -> Footage:
 class FootageInfo:
     """What :func:`probe` learns without decoding every frame: ``frames`` count, ``fps``, ``size`` (W, H),
     ``first`` (the first image of a sequence, or the video file itself) and ``first_number``: the frame
-    number of a sequence's first image (:func:`frame_number`; None for a video or unnumbered images)."""
+    number of a sequence's first image (:func:`frame_number`; None for a video or unnumbered images);
+    ``notes``: what the user should know (a numbered sequence with missing frames), one sentence each."""
 
     frames: int
     fps: float
     size: tuple[int, int]
     first: Path
     first_number: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _gap_notes(folder: Path, files: list[Path]) -> tuple[str, ...]:
+    """A note when a numbered sequence skips numbers: its images play one after the other, so every
+    image after the gap lands on an earlier frame than its name says."""
+    numbers = [frame_number(f) for f in files]
+    if None in numbers:
+        return ()
+    gaps = [(a, b) for a, b in zip(numbers, numbers[1:], strict=False) if b != a + 1]
+    if not gaps:
+        return ()
+    a, b = gaps[0]
+    return (f"{folder}: the images skip from frame {a} to {b}" + (f" ({len(gaps)} gaps)" if len(gaps) > 1 else "")
+            + "; they play one after the other, so later frames do not keep their numbers: fill the gaps "
+              "(e.g. repeat the previous image) to keep them",)
 
 
 def probe(path: str | os.PathLike) -> FootageInfo:
@@ -420,7 +437,7 @@ def probe(path: str | os.PathLike) -> FootageInfo:
         if image is None:
             raise UserError(f"{files[0]}: cannot read this image (unreadable or corrupt)")
         return FootageInfo(len(files), DEFAULT_SEQUENCE_FPS, (image.shape[1], image.shape[0]), files[0],
-                           frame_number(files[0]))
+                           frame_number(files[0]), _gap_notes(path, files))
     cap = cv2.VideoCapture(str(path))
     try:
         ok, frame = cap.read() if cap.isOpened() else (False, None)
