@@ -85,25 +85,86 @@ def iter_extension_files(root: Path, patterns: list[str]) -> Iterator[Path]:
                 yield Path(rel)
 
 
-def download_wheels(requirements: list[str], platform: str, dest: Path) -> list[Path]:
-    """``pip download`` binary wheels of ``requirements`` for ``platform`` and CPython 3.11 into ``dest``,
-    resolved together with Blender's own numpy (:data:`BLENDER_NUMPY`), whose wheel is then left out."""
-    if platform not in PLATFORM_TAGS:
-        raise UserError(f"unknown platform {platform!r}; choose one of {sorted(PLATFORM_TAGS)}")
-    dest.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--python-version", "3.11",
+#: Environment markers of each platform's CPython 3.11. pip evaluates a wheel's dependency markers for the
+#: machine it runs on (a Linux build would ask Windows' torch for Linux-only CUDA wheels), so
+#: :func:`download_wheels` follows the dependencies itself, with the target's markers.
+MARKER_ENVIRONMENTS: dict[str, dict[str, str]] = {
+    "linux-x64": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64", "os_name": "posix"},
+    "windows-x64": {"sys_platform": "win32", "platform_system": "Windows", "platform_machine": "AMD64", "os_name": "nt"},
+    "macos-arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64",
+                    "os_name": "posix"},
+}
+PYTHON_MARKERS = {"python_version": "3.11", "python_full_version": "3.11.9", "implementation_name": "cpython",
+                  "implementation_version": "3.11.9", "platform_python_implementation": "CPython",
+                  "platform_release": "", "platform_version": ""}
+
+
+def _download_one(requirement: str, platform: str, dest: Path) -> Path:
+    """``pip download --no-deps`` one binary wheel of ``requirement`` for ``platform`` and CPython 3.11."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.11",
            "--implementation", "cp", "--dest", str(dest)]
     for tag in PLATFORM_TAGS[platform]:
         cmd += ["--platform", tag]
-    result = subprocess.run(cmd + requirements + [BLENDER_NUMPY], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise UserError(f"pip could not download wheels for {platform}:\n{result.stderr.strip()[-2000:]}")
+    result = subprocess.run(cmd + [requirement], capture_output=True, text=True)
+    saved = [Path(line.strip().rsplit(" ", 1)[1]).name for line in result.stdout.splitlines()
+             if line.strip().startswith(("Saved ", "File was already downloaded "))]
+    if result.returncode != 0 or not saved:
+        raise UserError(f"pip could not download a wheel of {requirement} for {platform}:\n"
+                        f"{result.stderr.strip()[-2000:]}")
+    return dest / saved[0]
+
+
+def _dependencies(wheel: Path, extras: set[str], environment: dict[str, str]) -> list:
+    """The requirements of ``wheel`` (its METADATA) that apply in ``environment`` with ``extras``."""
+    from email.parser import Parser
+
+    from packaging.requirements import Requirement
+
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        fields = Parser().parsestr(archive.read(metadata).decode("utf-8"))
+    needed = []
+    for line in fields.get_all("Requires-Dist") or []:
+        requirement = Requirement(line)
+        if requirement.marker is None or any(requirement.marker.evaluate(environment | {"extra": extra})
+                                             for extra in {"", *extras}):
+            needed.append(requirement)
+    return needed
+
+
+def download_wheels(requirements: list[str], platform: str, dest: Path) -> list[Path]:
+    """Binary wheels of ``requirements`` and of everything they need on ``platform`` (CPython 3.11), in
+    ``dest``: each downloaded alone (``pip download --no-deps``) and its dependencies followed with the
+    target's environment markers (:data:`MARKER_ENVIRONMENTS`). Resolved with Blender's own numpy first
+    (:data:`BLENDER_NUMPY`), whose wheel is then left out. A requirement that the version chosen
+    earlier does not satisfy is an error naming both."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name, parse_wheel_filename
+
+    if platform not in PLATFORM_TAGS:
+        raise UserError(f"unknown platform {platform!r}; choose one of {sorted(PLATFORM_TAGS)}")
+    dest.mkdir(parents=True, exist_ok=True)
+    environment = PYTHON_MARKERS | MARKER_ENVIRONMENTS[platform]
+    queue = [Requirement(r) for r in [BLENDER_NUMPY, *requirements]]
+    chosen: dict[str, tuple[Path, object, set[str]]] = {}
+    while queue:
+        requirement = queue.pop(0)
+        name = canonicalize_name(requirement.name)
+        if name in chosen:
+            wheel, version, extras = chosen[name]
+            if not requirement.specifier.contains(version, prereleases=True):
+                raise UserError(f"{platform}: {requirement} conflicts with {wheel.name}, chosen for an earlier "
+                                "requirement; pin a version that fits both in pyproject.toml")
+            if set(requirement.extras) - extras:
+                extras |= set(requirement.extras)
+                queue += _dependencies(wheel, extras, environment)
+            continue
+        extras = set(requirement.extras)
+        wheel = _download_one(f"{requirement.name}{requirement.specifier}", platform, dest)
+        chosen[name] = (wheel, parse_wheel_filename(wheel.name)[1], extras)
+        queue += _dependencies(wheel, extras, environment)
     # Only what this resolution chose: ``dest`` may still hold wheels of an earlier, other resolution.
-    reported = (line.strip() for line in result.stdout.splitlines())
-    chosen = {Path(line.rsplit(" ", 1)[1]).name for line in reported
-              if line.startswith(("Saved ", "File was already downloaded "))}
-    return sorted(p for p in dest.glob("*.whl") if p.name in chosen
-                  and not p.name.lower().startswith(tuple(f"{s}-" for s in SHIPPED_BY_BLENDER)))
+    return sorted(wheel for name, (wheel, _, _) in chosen.items() if name not in SHIPPED_BY_BLENDER)
 
 
 HOST_PLATFORMS = {"linux": "linux-x64", "win32": "windows-x64", "darwin": "macos-arm64"}

@@ -85,26 +85,51 @@ def test_register_refuses_naming_the_missing_packages_before_registering_anythin
     assert track2view._registered_modules == []
 
 
-def test_wheels_resolve_against_blenders_numpy(monkeypatch, tmp_path):
+def _wheel_with_requirements(path, requires: list[str]):
+    """An empty wheel at ``path`` whose METADATA lists ``requires`` (Requires-Dist lines)."""
+    name, version = path.name.split("-")[:2]
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{name}-{version}.dist-info/METADATA", "Metadata-Version: 2.1\nName: {}\nVersion: {}\n{}".format(
+            name, version, "".join(f"Requires-Dist: {r}\n" for r in requires)))
+
+
+def test_wheels_resolve_for_the_target_platform_against_blenders_numpy(monkeypatch, tmp_path):
+    """pip evaluates dependency markers for the machine it runs on; the build follows them for the target."""
     from track2view.engine import packaging
+    from track2view.engine.errors import UserError
 
-    seen = {}
+    index = {  # what the registry offers: name -> (wheel file, its requirements)
+        "numpy": ("numpy-1.26.4-cp311-cp311-win_amd64.whl", []),
+        "torch": ("torch-2.13.0-cp311-cp311-win_amd64.whl",
+                  ["sympy>=1.13.3", "nvidia-nccl-cu13==2.29.7; platform_system == 'Linux'",
+                   "numpy; extra == 'opt-einsum'"]),
+        "sympy": ("sympy-1.14.0-py3-none-any.whl", ["mpmath<1.4,>=1.1.0"]),
+        "mpmath": ("mpmath-1.3.0-py3-none-any.whl", []),
+        "onnx": ("onnx-1.23.2-cp311-cp311-win_amd64.whl", ["numpy>=2.0"]),
+    }
+    (tmp_path / "ml_dtypes-0.7.0-cp311-cp311-win_amd64.whl").write_bytes(b"")  # an earlier build's
+    asked = []
 
-    (tmp_path / "ml_dtypes-0.7.0-cp311-cp311-manylinux_2_17_x86_64.whl").write_bytes(b"")  # an earlier build's
+    def fake_pip(cmd, **kwargs):
+        requirement = cmd[-1]
+        asked.append(requirement)
+        assert "--no-deps" in cmd and cmd[cmd.index("--platform") + 1] == "win_amd64"
+        name = requirement.split("=")[0].split("<")[0].split(">")[0]
+        if name not in index:
+            return subprocess.CompletedProcess(cmd, 1, "", f"ERROR: No matching distribution found for {requirement}")
+        file, requires = index[name]
+        _wheel_with_requirements(tmp_path / file, requires)
+        return subprocess.CompletedProcess(cmd, 0, f"Saved {tmp_path / file}\n", "")
 
-    def fake_run(cmd, **kwargs):
-        seen["cmd"] = cmd
-        names = ["numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl", "ml_dtypes-0.5.1-cp311-cp311-manylinux_2_17_x86_64.whl"]
-        for name in names:
-            (tmp_path / name).write_bytes(b"")
-        out = f"  File was already downloaded {tmp_path / names[0]}\nSaved {tmp_path / names[1]}\nSuccessfully downloaded\n"
-        return subprocess.CompletedProcess(cmd, 0, out, "")
-
-    monkeypatch.setattr(packaging.subprocess, "run", fake_run)
-    wheels = packaging.download_wheels(["onnx==1.23.2"], "linux-x64", tmp_path)
-    assert packaging.BLENDER_NUMPY in seen["cmd"] and "onnx==1.23.2" in seen["cmd"]
-    # Blender's own numpy is left out, and so is the stale ml_dtypes 0.7.0 this resolution did not choose.
-    assert [w.name for w in wheels] == ["ml_dtypes-0.5.1-cp311-cp311-manylinux_2_17_x86_64.whl"]
+    monkeypatch.setattr(packaging.subprocess, "run", fake_pip)
+    wheels = packaging.download_wheels(["torch==2.13.0"], "windows-x64", tmp_path)
+    # Blender's numpy first (then left out); no Linux-only CUDA wheel; sympy and mpmath followed.
+    assert asked == ["numpy==1.26.4", "torch==2.13.0", "sympy>=1.13.3", "mpmath<1.4,>=1.1.0"]
+    assert [w.name for w in wheels] == ["mpmath-1.3.0-py3-none-any.whl", "sympy-1.14.0-py3-none-any.whl",
+                                        "torch-2.13.0-cp311-cp311-win_amd64.whl"]
+    # A wheel that needs another numpy than Blender's is named.
+    with pytest.raises(UserError, match=r"numpy>=2.0 conflicts with numpy-1.26.4"):
+        packaging.download_wheels(["onnx==1.23.2"], "windows-x64", tmp_path)
 
 
 def test_exclude_patterns_follow_blender_rules():
