@@ -163,9 +163,10 @@ def keyframe_camera_from_track(scene: bpy.types.Scene, camera_obj: bpy.types.Obj
         r.resolution_x, r.resolution_y = cam.size
         r.resolution_percentage = 100
         r.pixel_aspect_x, r.pixel_aspect_y = (1.0, aspect) if aspect >= 1 else (1.0 / aspect, 1.0)
-    scale = render_size(scene)[0] / cam.size[0]  # render pixels per camera pixel
-    if not set_resolution and abs(render_size(scene)[1] - cam.size[1] * scale) > 1.0:
-        raise UserError(f"render size {render_size(scene)} has another aspect than the camera's {cam.size}; "
+    size = render_size(scene)
+    scale = size[0] / cam.size[0]  # render pixels per camera pixel (1 with set_resolution)
+    if abs(size[1] - cam.size[1] * scale) > 1.0:
+        raise UserError(f"render size {size} has another aspect than the camera's {cam.size}; "
                         "set Output → Resolution to match")
     data = camera_obj.data
     data.type = "PERSP"
@@ -177,7 +178,7 @@ def keyframe_camera_from_track(scene: bpy.types.Scene, camera_obj: bpy.types.Obj
             frame = frame_start + i
             scene.frame_set(frame)
             view_fac, sensor, pixel_aspect = _view_geometry(scene, data)
-            view_fac /= 1.0 if set_resolution else scale  # in the camera's pixels
+            view_fac /= scale  # in the camera's pixels
             if not set_resolution and abs(aspect * pixel_aspect - 1) > 1e-4:
                 raise UserError(f"camera fx/fy = {aspect:.6f} but the scene's pixel aspect gives "
                                 f"{1 / pixel_aspect:.6f}; set Output → Aspect X/Y to match")

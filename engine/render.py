@@ -43,7 +43,7 @@ from .errors import UserError
 from .geometry.camera import CameraTrack, load_camera_json, save_camera_json
 from .io.atomic import atomic_dir, check_writable_target
 from .io.tracks import load_tracks
-from .io.video import is_linear, linear_to_srgb8, probe, srgb8_to_linear
+from .io.video import linear_to_srgb8, probe, srgb8_to_linear
 from .pairing import pair_tracks
 from .warp import FRAME_REACH, iter_warp, warp_video
 
@@ -156,7 +156,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     # The preview streams the footage through a window of frames; the model needs it all at once.
     video, source_tracks = load_footage_and_tracks(str(footage), str(tracks), frames, stream=preview)
     info = probe(footage)
-    file_format = file_format or ("exr" if is_linear(footage) else "png")
+    file_format = file_format or ("exr" if info.linear else "png")
     if first_number is None:
         first_number = (1 if info.first_number is None else info.first_number) + video.start
     out = check_writable_target(out, overwrite, inputs=(footage, tracks, camera, model))
@@ -190,6 +190,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
             "tracks": str(tracks), "first_frame": video.start, "num_frames": video.num_frames,
             "first_number": first_number, "file_format": file_format,
             "values": "scene-linear" if file_format == "exr" else "display (sRGB)",
+            "footage_values": "scene-linear" if info.linear else "display (sRGB)",
             "size": list(target.size), "fps": video.fps, "hole_fraction": float(np.mean(hole_shares)),
             "coverage": [round(1.0 - h, 6) for h in hole_shares],
         }

@@ -26,7 +26,6 @@ from ..bridge.vse import add_render_strips
 from ..engine.coverage import poor_coverage_warning
 from ..engine.errors import UserError
 from ..engine.geometry.camera import save_camera_json
-from ..engine.io.video import is_linear
 from ..properties import BLEND_RELATIVE
 from .engine_job import EngineJobMixin
 
@@ -144,7 +143,7 @@ class _RenderNewView(EngineJobMixin):
     def on_result(self, context, result: dict) -> None:
         # The footage's colour space where the files hold its kind of values (OpenEXR from OpenEXR, PNG
         # from the rest); otherwise Blender's default for the file type (linear EXR, sRGB PNG).
-        same_kind = (result["file_format"] == "exr") == is_linear(result["footage"])
+        same_kind = result["values"] == result["footage_values"]
         frames, _ = add_render_strips(context.scene, result["frames_dir"], result["holes_dir"], self._camera_name,
                                       colorspace=footage_colorspace(context.scene) if same_kind else "")
         what = "geometric-warp preview" if result["mode"] == "preview" else "render"

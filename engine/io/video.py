@@ -131,15 +131,6 @@ def _to_rgb(image: np.ndarray, path: Path, linear: bool = False) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2RGB)
 
 
-def is_linear(path: str | os.PathLike) -> bool:
-    """Whether footage holds scene-linear float images: an image sequence of OpenEXR files."""
-    path = Path(path)
-    if path.is_dir():
-        files = list_image_sequence(path)
-        return bool(files) and files[0].suffix.lower() == ".exr"
-    return path.suffix.lower() == ".exr"
-
-
 def _resize(image: np.ndarray, max_side: int | None) -> np.ndarray:
     h, w = image.shape[:2]
     if not max_side or max(h, w) <= max_side:
@@ -350,7 +341,7 @@ def open_frames(path: str | os.PathLike, frames: slice, reach: int = 32, linear:
     if stop > info.frames:
         raise UserError(f"{path}: the range {start}:{stop} is longer than the footage ({info.frames} frames); "
                         "shorten the frame range")
-    linear = linear and is_linear(path)
+    linear = linear and info.linear
     window = FrameWindow(path, start, stop - start, info.size, reach, linear)
     return Footage(frames=window, fps=info.fps, size=info.size, path=Path(path), start=start, linear=linear,
                    first_number=info.first_number)
@@ -403,6 +394,11 @@ class FootageInfo:
     first: Path
     first_number: int | None = None
     notes: tuple[str, ...] = ()
+
+    @property
+    def linear(self) -> bool:
+        """Whether the footage holds scene-linear float images: an image sequence of OpenEXR files."""
+        return self.first.suffix.lower() == ".exr"
 
 
 def _gap_notes(folder: Path, files: list[Path]) -> tuple[str, ...]:
