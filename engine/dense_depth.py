@@ -8,6 +8,9 @@ intensity is close to its own, so a depth edge follows the image edge between a 
 a light background instead of a ramp between the tracks. Where no track of similar intensity is
 near, a pull-push fill of all tracks (normalised convolution over an image pyramid) takes over, so
 every pixel gets a depth. Interpolation runs on inverse depth (linear in the image for planes).
+A track whose depth no neighbouring track backs up (a failed triangulation) is left out first
+(:func:`unsupported_depths`): spread, it would be a blob of wrong depth that a camera move smears
+across the frame.
 
 Where the camera moves, static pixels also get two-view stereo against the frame
 :data:`STEREO_OFFSET` frames away (:func:`stereo_samples`: optical flow triangulated with the tracks'
@@ -75,6 +78,15 @@ STEREO_MAX_RATIO = 1.5
 
 STEREO_WEIGHT = 0.25
 """Weight of one stereo pixel against one track in the spread (there are far more of them)."""
+
+SUPPORT_RATIO = 1.25
+"""Tracks whose depths differ by less than this factor (one bin of the support grid) back each other up."""
+
+SUPPORT_RADIUS = 2.0
+"""Radius (in mean track spacings) of the image neighbourhood in which a track's depth needs support."""
+
+MIN_SUPPORT = 2
+"""Neighbouring tracks of about the same depth a track needs to be used (when it has enough neighbours to judge)."""
 
 UPSAMPLE_RANGE_SIGMA = 0.08
 """Brightness difference (of 1) over which a map pixel's depth stops counting when upsampling."""
@@ -250,6 +262,37 @@ def spread_tracks(x: np.ndarray, y: np.ndarray, values: np.ndarray, gray: np.nda
     return ((sliced[:-1] + prior * fallback) / (sliced[-1] + prior)).astype(np.float32)
 
 
+def unsupported_depths(x: np.ndarray, y: np.ndarray, inv: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Which track depths no neighbour backs up: (N,) bool for tracks at pixels (x, y) with inverse depths ``inv``.
+
+    A lone track far nearer (or farther) than everything around it is a failed triangulation, not a
+    surface: spread over the image it becomes a blob of wrong depth, which a camera move smears across
+    the frame. A track counts as unsupported when, among the tracks within :data:`SUPPORT_RADIUS` mean
+    spacings of it (at least 2 × :data:`MIN_SUPPORT` of them), fewer than :data:`MIN_SUPPORT` have a
+    depth within about :data:`SUPPORT_RATIO` of its own (log-depth bins of that width, ± one bin). A real
+    object, even a thin one, has several tracks of its depth and keeps them. ``shape`` (h, w) is the
+    image the pixels belong to; counting runs on a grid there (no per-track search).
+    """
+    h, w = shape
+    if len(inv) <= 2 * MIN_SUPPORT:
+        return np.zeros(len(inv), bool)
+    log_inv = np.log(inv)
+    bins = np.floor((log_inv - log_inv.min()) / np.log(SUPPORT_RATIO)).astype(np.int64)
+    cols = np.clip(np.round(x).astype(np.int64), 0, w - 1)
+    rows = np.clip(np.round(y).astype(np.int64), 0, h - 1)
+    radius = max(1, round(SUPPORT_RADIUS * np.sqrt(h * w / len(inv))))
+    counts = np.zeros((bins.max() + 3, h, w), np.float32)  # one empty bin on either side
+    np.add.at(counts, (bins + 1, rows, cols), 1.0)
+    window = (2 * radius + 1, 2 * radius + 1)
+    counts = np.stack([cv2.boxFilter(c, -1, window, normalize=False, borderType=cv2.BORDER_CONSTANT)
+                       for c in counts])
+    near = counts[:, rows, cols]                                        # (bins, N): tracks around each track
+    b = bins + 1
+    alike = near[b - 1, np.arange(len(b))] + near[b, np.arange(len(b))] + near[b + 1, np.arange(len(b))] - 1
+    around = near.sum(0) - 1
+    return (around >= 2 * MIN_SUPPORT) & (alike < MIN_SUPPORT)
+
+
 def scaled_intrinsics(K: np.ndarray, sx: float, sy: float) -> np.ndarray:
     """``K`` (..., 3, 3) of an image resampled by (sx, sy), pixel centres kept aligned."""
     S = np.array([[sx, 0, (sx - 1) / 2], [0, sy, (sy - 1) / 2], [0, 0, 1]])
@@ -342,6 +385,10 @@ def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | N
             # Pixel centres: (u + 0.5) * scale - 0.5 maps footage pixels to working pixels.
             x = (tracks.uv[t, use, 0] + 0.5) * sx - 0.5
             y = (tracks.uv[t, use, 1] + 0.5) * sy - 0.5
+            lone = unsupported_depths(x, y, 1.0 / z[use], (h, w))
+            if not lone.all():
+                use[use] = ~lone
+                x, y = x[~lone], y[~lone]
             inv, moving[t] = spread_tracks(x, y, np.stack([1.0 / z[use], dynamic[use]]), gray)
             if grays is not None and T > 1:
                 r = stereo_partner(t, T)

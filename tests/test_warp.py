@@ -1,5 +1,7 @@
 """Dense depth and the geometric warp on the analytic two-plane shot (exact frames and depth for any camera)."""
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -47,6 +49,29 @@ def test_dense_depth_agrees_with_the_tracks_and_the_truth(shot):
         # Away from the square's outline the map is the true depth.
         edge = cv2.dilate(cv2.Canny((depth[t] * 40).astype(np.uint8), 10, 20), np.ones((9, 9), np.uint8)) > 0
         assert np.median(np.abs(full[~edge] / depth[t][~edge] - 1)) < 0.02
+
+
+def test_lone_wrong_track_depths_are_left_out_and_real_objects_kept(shot):
+    cam, frames, depth, tracks = shot
+    t = 2
+    vis = np.flatnonzero(tracks.vis[t])
+    centre = np.array(cam.size) / 2
+    # Three far-apart backdrop tracks (well away from the square) triangulated 10x too near, as a failed
+    # triangulation is: spread over the image, each would be a blob of wrong depth that a move smears.
+    backdrop = vis[np.abs(tracks.uv[t, vis] - centre).max(1) > 40]
+    wrong = backdrop[[0, len(backdrop) // 2, -1]]
+    bad = dataclasses.replace(tracks, xyz=tracks.xyz.copy())
+    c2w = np.linalg.inv(tracks.w2c[t])
+    cam_xyz = tracks.xyz[t, wrong] @ tracks.w2c[t, :3, :3].T + tracks.w2c[t, :3, 3]
+    bad.xyz[t, wrong] = (cam_xyz / 10) @ c2w[:3, :3].T + c2w[:3, 3]
+    clean = dense_depth(frames, tracks).frame(t)[0]
+    full = dense_depth(frames, bad).frame(t)[0]
+    for i in wrong:
+        u, v = np.round(tracks.uv[t, i]).astype(int)
+        assert abs(full[v, u] / clean[v, u] - 1) < 0.05
+    # The foreground square, an object of many tracks nearer than the backdrop, keeps its depth.
+    square = np.abs(np.indices(depth[t].shape)[::-1] - centre[:, None, None]).max(0) < 8
+    assert np.median(np.abs(full[square] / depth[t][square] - 1)) < 0.02
 
 
 def test_orbit_matches_ground_truth_and_tears_only_at_the_depth_step(shot):

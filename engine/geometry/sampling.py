@@ -1,4 +1,5 @@
-"""Bilinear sampling of an image at arbitrary pixel positions, and its adjoint: bilinear splat taps."""
+"""Bilinear sampling of an image at arbitrary pixel positions, its adjoint (bilinear splat taps), and
+the nearest neighbours of image points."""
 
 from __future__ import annotations
 
@@ -37,3 +38,18 @@ def bilinear_taps(x: np.ndarray, y: np.ndarray, width: int) -> tuple[np.ndarray,
     gx, gy = 1 - fx, 1 - fy
     return (np.concatenate([base, base + 1, base + width + 2, base + width + 3]),
             np.concatenate([gx * gy, fx * gy, gx * fy, fx * fy]))
+
+
+def nearest_neighbours(queries: np.ndarray, points: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
+    """(Q, k) indices of the ``k`` nearest of ``points`` (P, 2) to each of ``queries`` (Q, 2), nearest first.
+
+    Exact, by brute force over chunks of ``chunk`` queries (a frame's moving points against its static ones).
+    """
+    out = np.empty((len(queries), k), np.int64)
+    for i in range(0, len(queries), chunk):
+        d2 = ((queries[i:i + chunk, None] - points[None]) ** 2).sum(-1)
+        part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(points) else np.broadcast_to(
+            np.arange(len(points)), d2.shape).copy()
+        order = np.take_along_axis(d2, part, 1).argsort(1, kind="stable")
+        out[i:i + chunk] = np.take_along_axis(part, order, 1)
+    return out

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from ..geometry.camera import unproject_points
+from ..geometry.sampling import nearest_neighbours
 from .depth_input import sample_depth
 from .flow_tracks import fill_invisible
 from .geometry import (
@@ -85,21 +86,6 @@ def _contact_depth(uv, vis, ref_uv, ref_z, ref_vis, height: float) -> np.ndarray
             below = (ru >= u.min()) & (ru <= u.max()) & (rv >= bottom) & (rv <= bottom + band)
             if below.any():
                 out[t, members] = np.median(rz[below])
-    return out
-
-
-def nearest_neighbours(queries: np.ndarray, points: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
-    """(Q, k) indices of the ``k`` nearest of ``points`` (P, 2) to each of ``queries`` (Q, 2), nearest first.
-
-    Exact, by brute force over chunks of ``chunk`` queries (a frame's moving points against its static ones).
-    """
-    out = np.empty((len(queries), k), np.int64)
-    for i in range(0, len(queries), chunk):
-        d2 = ((queries[i:i + chunk, None] - points[None]) ** 2).sum(-1)
-        part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(points) else np.broadcast_to(
-            np.arange(len(points)), d2.shape).copy()
-        order = np.take_along_axis(d2, part, 1).argsort(1, kind="stable")
-        out[i:i + chunk] = np.take_along_axis(part, order, 1)
     return out
 
 
