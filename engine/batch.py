@@ -6,9 +6,9 @@ A batch file holds one job per line (JSON lines)::
     {"name": "shot010-render", "argv": ["render", "--footage", "shot010.mp4", ...], "after": ["shot010-track"]}
 
 ``argv`` is any ``t2v`` command line (without ``t2v``); ``after`` (optional) names jobs that must
-finish first. Every job runs ``python -m track2view.engine ARGV`` in a Ray task that asks for
-``cpus_per_job`` CPUs and ``gpus_per_job`` GPUs, so Ray runs as many at once as the machine (or
-cluster) has room for. A job's output goes to ``DIR/logs/<name>.log``. A failing job does not stop
+finish first. Every job runs ``python -m track2view.engine ARGV`` (the engine job ``command``) as
+a Ray task (:class:`~.ray_runner.RayRunner`) that asks for ``cpus_per_job`` CPUs and
+``gpus_per_job`` GPUs, so Ray runs as many at once as the machine (or cluster) has room for. A job's output goes to ``DIR/logs/<name>.log``. A failing job does not stop
 the others: it is retried up to ``max_retries`` times, then the jobs after it are skipped, saying so.
 
 ``DIR/batch.json`` (rewritten atomically after every change) records per job: ``status`` (pending,
@@ -34,14 +34,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import Cancelled, UserError, require_tool
+from .errors import Cancelled, UserError
 from .io.atomic import atomic_file
+from .jobs import JobRequest, Progress
+from .jobs import job as register_job
+from .ray_runner import RayRunner
 
 MANIFEST = "batch.json"
 LOGS = "logs"
 OUTPUT_FLAGS = ("--out", "--output")
-CANCEL_WAIT_S = 30.0
-"""Seconds a cancelled batch waits for its running commands to stop and clean up."""
+POLL_S = 0.5
+"""How often a running command's job checks whether it was cancelled."""
+_PACKAGE = __name__.rsplit(".", 2)[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,19 +130,35 @@ def _now() -> str:
     return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def run_job(argv: tuple[str, ...], log: str, cwd: str) -> int:
-    """Run ``t2v ARGV`` in this Python with its output in ``log``; the exit code. A Ray task's body:
-    cancelling the task (KeyboardInterrupt) terminates the command, which removes its partial outputs."""
-    Path(log).parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "track2view.engine", *argv], stdout=out,
-                                   stderr=subprocess.STDOUT, cwd=cwd if os.path.isdir(cwd) else None)
+@dataclasses.dataclass(frozen=True)
+class CommandParams:
+    """The ``command`` job: ``t2v ARGV`` run in this Python from folder ``cwd``, its output in the file ``log``."""
+
+    argv: list[str]
+    log: str
+    cwd: str | None = None
+
+
+@register_job("command", CommandParams)
+def run_command(params: CommandParams, progress: Progress) -> dict:
+    """Run a ``t2v`` command line: ``{"exit_code": N}``. Cancelling the job (or interrupting it, as
+    Ray's cancel does) terminates the command, which removes its partial outputs."""
+    Path(params.log).parent.mkdir(parents=True, exist_ok=True)
+    cwd = params.cwd if params.cwd and os.path.isdir(params.cwd) else None
+    with open(params.log, "w") as out:
+        process = subprocess.Popen([sys.executable, "-m", f"{_PACKAGE}.engine", *params.argv], stdout=out,
+                                   stderr=subprocess.STDOUT, cwd=cwd)
         try:
-            return process.wait()
-        except KeyboardInterrupt:
+            while process.poll() is None:
+                try:
+                    process.wait(POLL_S)
+                except subprocess.TimeoutExpired:
+                    progress.check()
+        except (KeyboardInterrupt, Cancelled):
             process.terminate()
             process.wait()
             raise
+    return {"exit_code": process.returncode}
 
 
 class Batch:
@@ -232,48 +252,39 @@ def run_batch(jobs: list[Job], out: str | os.PathLike, *, address: str | None = 
     batch = Batch(jobs, out)
     for name in batch.reused:
         report(f"{name}: done in an earlier run, skipped")
-    import logging
-
-    ray = require_tool("ray", "t2v batch")
     cwd = os.getcwd()
-    options = {"address": address} if address else {"num_cpus": workers or os.cpu_count()}
-    ray.init(**options, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-    remote = ray.remote(run_job).options(num_cpus=cpus_per_job, num_gpus=gpus_per_job, max_retries=0)
     running: dict = {}
-    try:
-        while True:
-            for name in batch.ready():
-                batch.started(name)
-                running[remote.remote(batch.jobs[name].argv, str(out / LOGS / f"{name}.log"), cwd)] = name
-                report(f"{name}: started (attempt {batch.records[name]['attempts']})")
+    with RayRunner(address, workers, cpus_per_job, gpus_per_job) as ray:
+        try:
+            while True:
+                for name in batch.ready():
+                    batch.started(name)
+                    params = {"argv": list(batch.jobs[name].argv), "log": str(out / LOGS / f"{name}.log"), "cwd": cwd}
+                    running[ray.submit(JobRequest("command", params, name))] = name
+                    report(f"{name}: started (attempt {batch.records[name]['attempts']})")
+                batch.save()
+                if not running:
+                    break
+                handle, outcome = ray.next_done(running)
+                name = running.pop(handle)
+                if isinstance(outcome, BaseException):  # the worker died (out of memory, a node lost)
+                    report(f"{name}: {outcome}".splitlines()[0])
+                    code = -1
+                else:
+                    code = int(outcome["exit_code"])
+                attempts = batch.records[name]["attempts"]
+                status = batch.ended(name, code, retries_left=attempts <= max_retries)
+                counts = batch.counts()
+                report(f"[{counts.get('done', 0)}/{len(jobs)} done, {counts.get('failed', 0)} failed, "
+                       f"{len(running)} running] {name}: " + (
+                           f"done in {batch.records[name]['seconds']:.1f} s" if status == "done" else
+                           f"exit code {code}, retrying" if status == "pending" else
+                           f"failed (exit code {code}), see {out / batch.records[name]['log']}"))
+        except (KeyboardInterrupt, Cancelled):
+            ray.cancel(list(running))  # each job stops its command, which removes its partial outputs
+            batch.cancel_running()
             batch.save()
-            if not running:
-                break
-            [ref], _ = ray.wait(list(running), num_returns=1)
-            name = running.pop(ref)
-            try:
-                code = int(ray.get(ref))
-            except ray.exceptions.RayError as exc:  # the worker died (out of memory, a node lost)
-                report(f"{name}: the Ray task failed: {exc}".splitlines()[0])
-                code = -1
-            attempts = batch.records[name]["attempts"]
-            status = batch.ended(name, code, retries_left=attempts <= max_retries)
-            counts = batch.counts()
-            report(f"[{counts.get('done', 0)}/{len(jobs)} done, {counts.get('failed', 0)} failed, "
-                   f"{len(running)} running] {name}: " + (
-                       f"done in {batch.records[name]['seconds']:.1f} s" if status == "done" else
-                       f"exit code {code}, retrying" if status == "pending" else
-                       f"failed (exit code {code}), see {out / batch.records[name]['log']}"))
-    except (KeyboardInterrupt, Cancelled):
-        for ref in running:
-            ray.cancel(ref)  # the task stops its command (run_job), which removes its partial outputs
-        if running:
-            ray.wait(list(running), num_returns=len(running), timeout=CANCEL_WAIT_S)
-        batch.cancel_running()
-        batch.save()
-        raise Cancelled("batch cancelled; the running jobs were stopped") from None
-    finally:
-        ray.shutdown()
+            raise Cancelled("batch cancelled; the running jobs were stopped") from None
     for name, record in batch.records.items():
         if record["status"] == "skipped":
             report(f"{name}: skipped, {record['reason']}")

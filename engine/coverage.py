@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
 
 import numpy as np
 
@@ -27,6 +26,7 @@ from .dense_depth import MIN_DEPTH, DenseDepth, cached_dense_depth, dense_depth,
 from .errors import UserError
 from .geometry.camera import CameraTrack
 from .io.tracks import Tracks
+from .jobs import Progress, job
 from .pairing import pair_tracks
 from .warp import warp_video
 
@@ -186,20 +186,30 @@ def coverage_of_file(tracks_path: str | os.PathLike, target: CameraTrack, first:
     return compute_coverage(tracks, target, depth, threshold=threshold)
 
 
-def coverage_job(params: dict, progress: Callable[[float, str], None]) -> dict:
-    """Worker job (``track2view.engine.coverage:coverage_job``): the coverage report of a target camera.
+@dataclasses.dataclass(frozen=True)
+class CoverageParams:
+    """The ``coverage`` job: ``tracks`` (file), ``camera`` (CAM.json), ``first`` (tracks frame of camera
+    frame 0), ``footage`` (optional, see :func:`coverage_of_file`), ``frame_start`` (number of the first
+    frame in the report), ``threshold`` (share of a frame below which it is poor)."""
 
-    ``params``: ``tracks`` (file), ``camera`` (CAM.json), ``first`` (tracks frame of camera frame 0),
-    optional ``footage`` (see :func:`coverage_of_file`), ``frame_start`` (number of the first frame
-    in the report), ``threshold``. Returns :meth:`CoverageReport.to_json`.
-    """
+    tracks: str
+    camera: str
+    first: int = 0
+    footage: str | None = None
+    frame_start: int = 0
+    threshold: float = POOR_COVERAGE
+
+
+@job("coverage", CoverageParams)
+def coverage_job(params: CoverageParams, progress: Progress) -> dict:
+    """The coverage report of a target camera: :meth:`CoverageReport.to_json`."""
     from .geometry.camera import load_camera_json
 
     progress(0.1, "measuring coverage")
-    report = coverage_of_file(params["tracks"], load_camera_json(params["camera"]), int(params.get("first", 0)),
-                              params.get("footage") or None, float(params.get("threshold", POOR_COVERAGE)))
+    report = coverage_of_file(params.tracks, load_camera_json(params.camera), params.first,
+                              params.footage or None, params.threshold)
     progress(1.0, "done")
-    return report.to_json(int(params.get("frame_start", 0)))
+    return report.to_json(params.frame_start)
 
 
 def format_frame_ranges(ranges: list[tuple[int, int]]) -> str:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -45,6 +44,7 @@ from .io.atomic import atomic_file
 from .io.npz import read_npz
 from .io.tracks import Tracks
 from .io.video import linear_to_srgb8
+from .jobs import Progress
 
 WORK_MAX_SIDE = 320
 """Longest side (pixels) of the working resolution of the depth maps."""
@@ -351,14 +351,14 @@ def stereo_partner(t: int, count: int) -> int:
 
 
 def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | None = None,
-                progress: Callable[[int, int], None] | None = None) -> DenseDepth:
+                progress: Progress | None = None) -> DenseDepth:
     """Depth maps of every frame of ``frames`` (T, h, w, 3) uint8 from its ``tracks`` (T frames).
 
     ``frames`` may be any resolution of the footage (the tracks' ``size`` is the footage's); they
     guide the spread and give the stereo (None: no footage at hand, the spread ignores image edges).
     ``given`` (T, h', w') camera z from the user (``--depth``) wins where it is finite and positive.
     A frame without a visible track gets depth 0 (unknown: the warp leaves it a hole).
-    ``progress(i, T)`` is called after each frame. Raises :class:`UserError` when the frames and
+    ``progress`` hears of each frame. Raises :class:`UserError` when the frames and
     tracks disagree.
     """
     T = tracks.num_frames if frames is None else len(frames)
@@ -409,7 +409,7 @@ def dense_depth(frames: np.ndarray | None, tracks: Tracks, given: np.ndarray | N
             depth[t][ok] = user[ok]
             shares["user"] += ok.mean() / T
         if progress is not None:
-            progress(t + 1, T)
+            progress.count(t + 1, T, f"frame {t + 1}/{T}")
     shares["stereo"] *= 1.0 - shares["user"]
     shares["tracks"] = 1.0 - shares["user"] - shares["stereo"]
     return DenseDepth(depth=depth, dynamic=np.clip(moving, 0, 1), size=(W, H), frame_start=tracks.frame_start,
@@ -460,7 +460,7 @@ def cached_dense_depth(tracks_path: str | os.PathLike, tracks: Tracks) -> DenseD
 
 
 def dense_depth_for(tracks_path: str | os.PathLike, frames: np.ndarray | None, tracks: Tracks,
-                    progress: Callable[[int, int], None] | None = None) -> DenseDepth:
+                    progress: Progress | None = None) -> DenseDepth:
     """The dense depth of ``tracks`` from its cache beside ``tracks_path``, else computed from ``frames``
     (see :func:`dense_depth`; None when the footage is not at hand)."""
     cached = cached_dense_depth(tracks_path, tracks)

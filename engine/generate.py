@@ -10,7 +10,6 @@ Used by ``t2v generate``, ``engine/render.py`` and the Blender render operator (
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -19,8 +18,8 @@ from .dense_depth import DenseDepth
 from .errors import UserError
 from .geometry.camera import CameraTrack
 from .io.tracks import Tracks
+from .jobs import Progress
 
-Progress = Callable[[float, str], None]
 DEFAULT_STEPS = 20
 DENOISE_SHARE = 0.7
 """Share of the progress bar given to the denoising steps when the model has a refiner (the rest: its frames)."""
@@ -93,7 +92,7 @@ def generate_new_view(
     from .runtime import select_torch_device
 
     check_precision(precision)
-    report = progress or (lambda fraction, message: None)
+    report = Progress.of(progress)
     torch_device = select_torch_device(device)
     if precision != "fp32" and torch_device.type != "cuda":
         report(0.0, f"precision {precision} needs a CUDA GPU: running in fp32 on {torch_device.type}")
@@ -112,8 +111,10 @@ def generate_new_view(
                f"generating: step {step + 1}/{pipe_.num_timesteps}")
         return {}
 
+    refining = report.span(denoise_share, 1.0, "refining: ")
+
     def on_frame(done: int, total: int) -> None:
-        report(denoise_share + (1.0 - denoise_share) * done / total, f"refining: frame {done}/{total}")
+        refining.count(done, total, f"frame {done}/{total}")
 
     output = pipe(footage_frames, tracks, target_camera, num_inference_steps=steps, generator=seed,
                   max_side=max_side, callback_on_step_end=on_step, depth=depth, callback_on_frame_end=on_frame)

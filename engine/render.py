@@ -31,9 +31,10 @@ display values.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -44,10 +45,9 @@ from .geometry.camera import CameraTrack, load_camera_json, save_camera_json
 from .io.atomic import atomic_dir, check_writable_target
 from .io.tracks import load_tracks
 from .io.video import linear_to_srgb8, probe, srgb8_to_linear
+from .jobs import Progress, job
 from .pairing import pair_tracks
 from .warp import FRAME_REACH, iter_warp, warp_video
-
-Progress = Callable[[float, str], None]
 
 FRAMES_DIR, HOLES_DIR, MP4_NAME = "frames", "holes", "render.mp4"
 WRITES_IN_FLIGHT = 2
@@ -66,10 +66,6 @@ def encoded(view: np.ndarray, file_format: str) -> np.ndarray:
     if file_format == "png16":
         return view.astype(np.uint16) * 257 if view.dtype == np.uint8 else linear_to_srgb8(view, np.uint16)
     return view if view.dtype == np.uint8 else linear_to_srgb8(view)
-
-
-def _no_progress(fraction: float, message: str) -> None:
-    pass
 
 
 def camera_for_frames(camera: CameraTrack, count: int) -> CameraTrack:
@@ -128,7 +124,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
                     overwrite: bool = False, frames: tuple[int, int | None] | None = None,
                     device: str = "auto", precision: str = "fp32", steps: int | None = None,
                     cache_dir: str | None = None, file_format: str | None = None,
-                    first_number: int | None = None, progress: Progress = _no_progress) -> dict:
+                    first_number: int | None = None, progress: Progress | None = None) -> dict:
     """Render the target ``camera`` (CAM.json) view of ``footage`` along ``tracks`` into ``out``.
 
     Returns a JSON-able summary: ``out``, ``frames_dir``, ``holes_dir``, ``mp4``, ``num_frames``,
@@ -139,6 +135,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     png); ``first_number`` numbers the first file (None: the footage's own number of frame A, see the
     module docstring). Raises :class:`UserError` for bad input, before anything is written.
     """
+    progress = Progress.of(progress)
     if file_format is not None and file_format not in FILE_FORMATS:
         raise UserError(f"file format {file_format!r}: choose one of {', '.join(FILE_FORMATS)}")
     target = load_camera_json(camera)
@@ -162,28 +159,23 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
     out = check_writable_target(out, overwrite, inputs=(footage, tracks, camera, model))
     target = camera_for_frames(target, video.num_frames)
     progress(0.05, "dense depth")
-    depth = dense_depth_for(tracks, video.frames, source_tracks,
-                            lambda i, n: progress(0.05 + 0.1 * i / n, f"dense depth {i}/{n}"))
+    depth = dense_depth_for(tracks, video.frames, source_tracks, progress.span(0.05, 0.15, "dense depth: "))
     if preview:
         views = iter_warp(video.frames, source_tracks, target, depth)
     else:
         from .generate import DEFAULT_STEPS, generate_new_view
 
-        def model_progress(fraction: float, message: str) -> None:
-            progress(0.15 + 0.75 * fraction, message)
-
         generated = generate_new_view(video.frames, pair_tracks(source_tracks, target), target, model,
                                       steps=DEFAULT_STEPS if steps is None else steps, device=device,
-                                      precision=precision, cache_dir=cache_dir, progress=model_progress,
+                                      precision=precision, cache_dir=cache_dir, progress=progress.span(0.15, 0.9),
                                       depth=depth)
         # A model anchored on the footage warped it already; the hole masks of any other come from the warp.
         holes = generated.holes if generated.holes is not None else warp_video(None, source_tracks, target, depth)[1]
         views = zip(generated.frames, holes, strict=True)
     first, span = (0.15, 0.85) if preview else (0.9, 0.1)
     with atomic_dir(out) as tmp:
-        hole_shares = write_views(views, tmp, video.fps, video.num_frames,
-                                  lambda i, n: progress(first + span * i / n, f"frame {i}/{n}"), first_number,
-                                  file_format)
+        hole_shares = write_views(views, tmp, video.fps, video.num_frames, progress.span(first, first + span),
+                                  first_number, file_format)
         save_camera_json(target, tmp / "camera.json")
         summary = {
             "mode": "preview" if preview else "model", "model": model, "footage": str(footage),
@@ -201,7 +193,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
 
 
 def write_views(views: Iterable[tuple[np.ndarray, np.ndarray]], folder: Path, fps: float, count: int,
-                progress: Callable[[int, int], None], first_number: int = 1,
+                progress: Progress, first_number: int = 1,
                 file_format: str = "png") -> list[float]:
     """Write (view, hole mask) pairs as they come: ``folder``/frames (as ``file_format``,
     :func:`encoded`), holes and the mp4 (layout in the module docstring), numbered from
@@ -229,32 +221,48 @@ def write_views(views: Iterable[tuple[np.ndarray, np.ndarray]], folder: Path, fp
             holes.append(float(hole.mean()))
             while len(pending) > WRITES_IN_FLIGHT:
                 pending.pop(0).result()  # raises what the write raised
-                progress(len(holes) - len(pending), count)
+                done = len(holes) - len(pending)
+                progress.count(done, count, f"frame {done}/{count}")
         while pending:
             pending.pop(0).result()
-            progress(len(holes) - len(pending), count)
+            done = len(holes) - len(pending)
+            progress.count(done, count, f"frame {done}/{count}")
     return holes
 
 
-def render_job(params: dict, progress: Progress) -> dict:
-    """Worker job (``track2view.engine.render:render_job``): :func:`render_new_view` with ``params``.
+@dataclasses.dataclass(frozen=True)
+class RenderParams:
+    """The ``render`` job: :func:`render_new_view`'s arguments. ``camera`` is a CAM.json path,
+    ``frames`` [A, B|null], ``model`` a folder (null: the default), ``cache_dir`` the ONNX cache,
+    ``file_format`` a key of :data:`FILE_FORMATS` (null: by the footage), ``first_number`` the
+    number of the first file (null: the footage's)."""
 
-    ``params``: ``footage``, ``tracks``, ``camera`` (CAM.json path), ``out`` (str); optional
-    ``preview`` (bool), ``model`` (folder or null), ``overwrite`` (bool), ``frames`` ([A, B|null]),
-    ``device`` ("auto" | "cuda" | "cpu"), ``precision`` ("fp32" | "fp16" | "bf16"), ``steps``
-    (denoising steps), ``cache_dir`` (ONNX cache), ``file_format`` (:data:`FILE_FORMATS`, null: by the footage),
-    ``first_number`` (of the first file; null: the footage's).
-    """
-    missing = [k for k in ("footage", "tracks", "camera", "out") if not params.get(k)]
+    footage: str
+    tracks: str
+    camera: str
+    out: str
+    preview: bool = False
+    model: str | None = None
+    overwrite: bool = False
+    frames: list[int | None] | None = None
+    device: str = "auto"
+    precision: str = "fp32"
+    steps: int | None = None
+    cache_dir: str | None = None
+    file_format: str | None = None
+    first_number: int | None = None
+
+
+@job("render", RenderParams)
+def render_job(params: RenderParams, progress: Progress) -> dict:
+    """:func:`render_new_view` of ``params``."""
+    missing = [k for k in ("footage", "tracks", "camera", "out") if not getattr(params, k)]
     if missing:
         raise UserError(f"render: missing {missing}")
-    frames = params.get("frames")
+    frames = params.frames
     return render_new_view(
-        Path(params["footage"]), Path(params["tracks"]), Path(params["camera"]), Path(params["out"]),
-        preview=bool(params.get("preview", False)), model=params.get("model") or None,
-        overwrite=bool(params.get("overwrite", False)),
-        frames=(int(frames[0]), None if frames[1] is None else int(frames[1])) if frames else None,
-        device=str(params.get("device", "auto")), precision=str(params.get("precision", "fp32")),
-        steps=params.get("steps"), cache_dir=params.get("cache_dir") or None,
-        file_format=params.get("file_format") or None,
-        first_number=None if params.get("first_number") is None else int(params["first_number"]), progress=progress)
+        Path(params.footage), Path(params.tracks), Path(params.camera), Path(params.out),
+        preview=params.preview, model=params.model or None, overwrite=params.overwrite,
+        frames=(frames[0], frames[1]) if frames else None, device=params.device, precision=params.precision,
+        steps=params.steps, cache_dir=params.cache_dir or None, file_format=params.file_format or None,
+        first_number=params.first_number, progress=progress)

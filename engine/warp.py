@@ -26,7 +26,7 @@ OpenCV axes.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import cv2
@@ -37,6 +37,7 @@ from .errors import UserError
 from .geometry.camera import CameraTrack
 from .geometry.sampling import bilinear_taps, sample_bilinear
 from .io.tracks import Tracks
+from .jobs import Progress
 from .runtime import intra_op_threads
 
 SOFT_Z = 0.03
@@ -331,10 +332,10 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
 
 def warp_video(frames: np.ndarray | None, tracks: Tracks, target: CameraTrack, depth: DenseDepth | None = None,
                fill_offsets: tuple[int, ...] = FILL_OFFSETS,
-               progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray | None, np.ndarray]:
+               progress: Progress | None = None) -> tuple[np.ndarray | None, np.ndarray]:
     """:func:`iter_warp` of all frames at once: frames (T, Ht, Wt, 3) uint8 (None without ``frames``)
     and hole masks (T, Ht, Wt) bool. Without ``depth`` it is spread from ``tracks`` along ``frames``
-    (:func:`~.dense_depth.dense_depth`). ``progress(i, T)`` is called after each frame.
+    (:func:`~.dense_depth.dense_depth`). ``progress`` hears of each frame.
     """
     if depth is None:
         if frames is None:
@@ -345,5 +346,5 @@ def warp_video(frames: np.ndarray | None, tracks: Tracks, target: CameraTrack, d
         images.append(image)
         holes.append(hole)
         if progress is not None:
-            progress(len(holes), tracks.num_frames)
+            progress.count(len(holes), tracks.num_frames, f"frame {len(holes)}/{tracks.num_frames}")
     return (None if frames is None else np.stack(images)), np.stack(holes)

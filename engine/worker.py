@@ -1,14 +1,10 @@
-"""The engine worker: one job in a subprocess, progress and the outcome as JSON lines.
+"""The engine worker: one job (``engine/jobs.py``) in a subprocess, progress and the outcome as JSON lines.
 
 Blender's UI thread never runs the engine; it starts ``python -m <pkg>.engine.worker`` (where
 ``<pkg>`` is ``track2view``, or ``bl_ext.<repo>.track2view`` inside Blender) and talks to it:
 
-- request: ONE JSON line on stdin, ``{"job": "track2view.engine.<module>:<function>", "params": {...}}``.
-  Only functions defined in a module of this engine package run (the ``track2view.engine.`` prefix
-  names this package whatever it is called in the parent).
-- job function: ``fn(params: dict, progress: Callable[[float, str], None]) -> dict``; the result must
-  be JSON-able; bad input raises :class:`~.errors.UserError`; outputs are written atomically
-  (``engine/io/atomic.py``), so a terminated job leaves nothing half-written.
+- request: ONE JSON line on stdin, ``{"job": "<name>", "params": {...}}``: a job of
+  :data:`~.jobs.JOB_MODULES` and its settings (checked by the child, :func:`~.jobs.make_params`).
 - replies, one JSON object per stdout line::
 
       {"type": "progress", "fraction": 0.25, "message": "frame 3/12"}
@@ -23,29 +19,26 @@ Blender's UI thread never runs the engine; it starts ``python -m <pkg>.engine.wo
 
 :class:`WorkerProcess` is the parent's side (bpy-free): it builds the child's command line and
 environment so the child imports exactly the parent's copy of the package under the parent's name.
+:class:`Subprocess` is the job runner built on it.
 """
 
 from __future__ import annotations
 
 import collections
-import importlib
+import dataclasses
 import json
 import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 from .errors import Cancelled, UserError, cancel_on_sigterm, disk_error_message
+from .jobs import JobRequest, Progress, Runner, run_job
 from .runtime import limit_blas_threads
-
-JOB_PREFIX = "track2view.engine."
-"""How jobs name this engine package, whatever its import name is (``bl_ext.*`` in Blender)."""
 
 CANCELLED_EXIT_CODE = 130
 TERMINATE_GRACE_S = 10.0
@@ -54,7 +47,8 @@ TERMINATE_GRACE_S = 10.0
 STDERR_TAIL_LINES = 40
 """Lines of the worker's stderr kept to explain a crash."""
 
-Progress = Callable[[float, str], None]
+POLL_S = 0.1
+"""How often a blocking parent checks whether its job was cancelled."""
 
 _ENGINE = __name__.rsplit(".", 1)[0] if __name__ != "__main__" else __spec__.name.rsplit(".", 1)[0]
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -91,28 +85,6 @@ class WorkerError(RuntimeError):
 
 # -- the child -------------------------------------------------------------------------------------
 
-def resolve_job(job: str) -> Callable[[dict, Progress], dict]:
-    """The job function named ``"track2view.engine.<module>:<function>"``; ValueError if not allowed."""
-    if not isinstance(job, str) or ":" not in job:
-        raise ValueError(f"job must be 'track2view.engine.<module>:<function>', got {job!r}")
-    module_name, func_name = job.split(":", 1)
-    for prefix in (JOB_PREFIX, _ENGINE + "."):
-        if module_name.startswith(prefix):
-            relative = module_name[len(prefix):]
-            break
-    else:
-        raise ValueError(f"job {job!r} is not in the engine package ({JOB_PREFIX}...)")
-    parts = relative.split(".")
-    if not all(p.isidentifier() and not p.startswith("_") for p in parts) or not func_name.isidentifier() \
-            or func_name.startswith("_"):
-        raise ValueError(f"job {job!r} does not name a public engine function")
-    module = importlib.import_module(f"{_ENGINE}.{relative}")
-    fn = getattr(module, func_name, None)
-    if not callable(fn) or getattr(fn, "__module__", None) != module.__name__:
-        raise ValueError(f"job {job!r}: no function {func_name!r} defined in {module.__name__}")
-    return fn
-
-
 def main() -> int:
     """Serve one request from stdin; returns the exit code (0 result, 1 error, 130 cancelled)."""
     protocol = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
@@ -124,15 +96,14 @@ def main() -> int:
         protocol.write(json.dumps(message) + "\n")
         protocol.flush()
 
-    def progress(fraction: float, message: str = "") -> None:
-        emit({"type": "progress", "fraction": min(max(float(fraction), 0.0), 1.0), "message": str(message)})
+    def progress(fraction: float, message: str) -> None:
+        emit({"type": "progress", "fraction": fraction, "message": message})
 
     try:
         request = json.loads(sys.stdin.readline() or "null")
-        if not isinstance(request, dict) or not isinstance(request.get("params", {}), dict):
-            raise ValueError(f"request must be {{'job': ..., 'params': {{...}}}}, got {request!r}")
-        fn = resolve_job(request.get("job"))
-        result = fn(request.get("params", {}), progress)
+        if not isinstance(request, dict) or not isinstance(request.get("job"), str):
+            raise ValueError(f"request must be {{'job': NAME, 'params': {{...}}}}, got {request!r}")
+        result = run_job(request["job"], request.get("params", {}), progress)
         emit({"type": "result", "data": json.loads(json.dumps(result if result is not None else {}))})
         return 0
     except Cancelled:
@@ -149,44 +120,6 @@ def main() -> int:
         emit({"type": "error", "kind": "Exception", "message": f"{type(exc).__name__}: {exc}",
               "traceback": traceback.format_exc()})
         return 1
-
-
-def selftest(params: dict, progress: Progress) -> dict:
-    """A job that exercises the protocol (tests; checking an install).
-
-    ``params``: ``steps`` (int, default 3), ``delay`` (seconds per step, default 0), ``out`` (optional
-    folder, written atomically with one file per step), ``fail`` (``"user"``, ``"exception"`` or
-    ``"exit"``: raise a UserError / RuntimeError / exit with code 3 after the steps), ``ignore_terminate``
-    (bool: ignore SIGTERM, as a hung job would, so the parent has to kill it).
-    """
-    from .io.atomic import atomic_dir
-
-    if params.get("ignore_terminate"):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-    steps, delay = int(params.get("steps", 3)), float(params.get("delay", 0.0))
-    out = params.get("out")
-
-    def work(folder: Path | None) -> None:
-        for i in range(steps):
-            time.sleep(delay)
-            if folder is not None:
-                (folder / f"{i:04d}.txt").write_text(str(i))
-            progress((i + 1) / steps, f"step {i + 1}/{steps}")
-
-    if out:
-        with atomic_dir(out) as tmp:
-            work(tmp)
-    else:
-        work(None)
-    fail = params.get("fail")
-    if fail == "user":
-        raise UserError("selftest: asked to fail with a UserError")
-    if fail == "exception":
-        raise RuntimeError("selftest: asked to fail with an exception")
-    if fail == "exit":
-        os._exit(3)
-    return {"steps": steps, "python": sys.executable, "package": _ENGINE.rsplit(".", 1)[0]}
 
 
 # -- the parent ------------------------------------------------------------------------------------
@@ -276,16 +209,38 @@ class WorkerProcess:
             self._process.kill()
             self._process.wait()
 
-    def run(self, on_progress: Progress | None = None) -> dict:
-        """Block until the job ends: its result; raises UserError / WorkerError; cancels on Ctrl-C."""
+    def run(self, progress: Progress | Callable[[float, str], None] | None = None) -> dict:
+        """Block until the job ends: its result; raises UserError / WorkerError.
+
+        Cancelling ``progress`` (from another thread), or Ctrl-C, terminates the worker and raises Cancelled.
+        """
+        progress = Progress.of(progress)
         outcome = JobOutcome()
         try:
             while not outcome.done:
-                outcome.handle(self.messages.get(), on_progress)
-        except KeyboardInterrupt:
+                try:
+                    message = self.messages.get(timeout=POLL_S)
+                except queue.Empty:
+                    progress.check()
+                    continue
+                outcome.handle(message, progress)
+        except (KeyboardInterrupt, Cancelled):
             self.cancel()
             raise Cancelled(f"{self.job} cancelled") from None
         return outcome.value()
+
+
+class Subprocess(Runner):
+    """Runs each job in a fresh worker process of ``python`` (default: this interpreter)."""
+
+    def __init__(self, python: str | None = None):
+        self.python = python
+
+    def run(self, request: JobRequest, progress: Progress | None = None) -> dict:
+        params = request.params
+        if dataclasses.is_dataclass(params):
+            params = dataclasses.asdict(params)
+        return WorkerProcess(request.name, dict(params), self.python).run(progress)
 
 
 class JobOutcome:
@@ -296,7 +251,7 @@ class JobOutcome:
         self.result: dict | None = None
         self.error: dict | None = None
 
-    def handle(self, message: dict, on_progress: Progress | None = None) -> None:
+    def handle(self, message: dict, on_progress: Callable[[float, str], None] | None = None) -> None:
         kind = message.get("type")
         if kind == "progress" and on_progress is not None:
             on_progress(float(message.get("fraction", 0.0)), str(message.get("message", "")))

@@ -47,7 +47,7 @@ flag poor frames and show the tracks over the camera view (green: seen by the so
     bl_idname = "track2view.coverage_preview"
     bl_label = "Coverage Preview"
     bl_options = {"REGISTER"}
-    job = "track2view.engine.coverage:coverage_job"
+    job = "coverage"
 
     _camera_file: str | None = None
     _camera_name = ""

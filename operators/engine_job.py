@@ -1,6 +1,6 @@
 """EngineJobMixin: run an engine job in the worker subprocess from an operator.
 
-A subclass (also deriving ``bpy.types.Operator``) sets ``job = "track2view.engine.<module>:<fn>"``
+A subclass (also deriving ``bpy.types.Operator``) sets ``job`` (a job name of ``engine/jobs.py``, e.g. ``"track"``)
 and implements ``build_params(context) -> dict`` (may raise UserError: reported, nothing runs),
 ``on_result(context, result)`` and optionally ``cleanup(context)`` (runs however the job ends).
 See ``engine/worker.py`` for the protocol.

@@ -59,7 +59,7 @@ class TRACK2VIEW_OT_reconstruct_tracks(EngineJobMixin, bpy.types.Operator):
     bl_idname = "track2view.reconstruct_tracks"
     bl_label = "Reconstruct Tracks"
     bl_options = {"REGISTER", "UNDO"}
-    job = "track2view.engine.tracking.pipeline:track_job"
+    job = "track"
 
     max_points: IntProperty(name="Max Points", default=DEFAULT_MAX_POINTS, min=100, max=200000,
                             description="Most tracks in all")

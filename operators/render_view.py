@@ -95,7 +95,7 @@ def footage_colorspace(scene: bpy.types.Scene) -> str:
 
 class _RenderNewView(EngineJobMixin):
     bl_options = {"REGISTER", "UNDO"}
-    job = "track2view.engine.render:render_job"
+    job = "render"
     preview = False
 
     camera: StringProperty(name="Camera", description="Target camera object. Empty: the panel's Target Camera")

@@ -12,6 +12,7 @@ from track2view.engine.cli import main
 from track2view.engine.errors import UserError
 from track2view.engine.geometry.camera import CameraTrack, project_points, save_camera_json
 from track2view.engine.io.tracks import Tracks, save_tracks
+from track2view.engine.jobs import run_job
 
 from .tiny_shot import orbit_camera, source_camera
 
@@ -97,9 +98,9 @@ def test_coverage_job_reads_the_tracks_under_the_render(tmp_path):
     late = CameraTrack(K=cam.K[3:], w2c=cam.w2c[3:], size=cam.size, fps=cam.fps)  # renders frames 3-5
     save_camera_json(late, tmp_path / "late.json")
     params = {"tracks": str(tmp_path / "t.npz"), "camera": str(tmp_path / "late.json"), "frame_start": 4}
-    doc = cov.coverage_job({**params, "first": 3}, lambda f, m: None)
+    doc = run_job("coverage", {**params, "first": 3}, lambda f, m: None)
     assert doc["coverage"] == [1.0, 1.0, 1.0] and doc["frame_start"] == 4 and not doc["poor_ranges"]
-    doc = cov.coverage_job(params, lambda f, m: None)           # misaligned: tracks frames 0-2
+    doc = run_job("coverage", params, lambda f, m: None)           # misaligned: tracks frames 0-2
     assert doc["poor_ranges"] == [[4, 6]], doc
 
 

@@ -14,7 +14,7 @@ track2view.register()
 
 class Job(EngineJobMixin):
     bl_label = "Selftest"
-    job = "track2view.engine.worker:selftest"
+    job = "selftest"
     def __init__(self, params):
         self.params, self.reports, self.results = params, [], []
     def build_params(self, context):

@@ -110,7 +110,7 @@ def test_render_job_runs_in_the_worker(shot, tmp_path):
     params = {"footage": str(root / "footage"), "tracks": str(root / "tracks.npz"),
               "camera": str(root / "orbit.json"), "out": str(tmp_path / "w"), "preview": True}
     fractions = []
-    result = WorkerProcess("track2view.engine.render:render_job", params).run(lambda f, m: fractions.append(f))
+    result = WorkerProcess("render", params).run(lambda f, m: fractions.append(f))
     assert result["num_frames"] == 4 and result["mode"] == "preview"
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert len(list((tmp_path / "w" / "frames").iterdir())) == 4

@@ -14,7 +14,8 @@ from track2view.engine.eval.camera_metrics import camera_errors
 from track2view.engine.eval.tapvid3d import tapvid3d_metrics
 from track2view.engine.io.tracks import load_tracks
 from track2view.engine.io.video import write_frames
-from track2view.engine.tracking.pipeline import report_path, track_job
+from track2view.engine.jobs import run_job
+from track2view.engine.tracking.pipeline import report_path
 
 from .tracking_scene import render_clip
 
@@ -55,7 +56,7 @@ def moving_clip(tmp_path_factory):
 def test_moving_camera_is_tracked_within_tolerance(moving_clip, tmp_path):
     folder, depth, K, w2c, ball = moving_clip
     out = tmp_path / "shot.npz"
-    result = track_job({"input": str(folder / "rgb"), "out": str(out), "max_points": 2000}, _quiet)
+    result = run_job("track", {"input": str(folder / "rgb"), "out": str(out), "max_points": 2000}, _quiet)
     tracks = load_tracks(out)  # round trip through the tracks file
     report = json.loads(report_path(out).read_text())
     assert result["tracks"] == str(out) and report["camera_mode"] == "parallax"
@@ -91,7 +92,7 @@ def test_rotating_camera_gets_rotation_only_poses_and_user_depth(tmp_path):
     for t, d in enumerate(depth):
         np.save(tmp_path / "depth" / f"{t:04d}.npy", d)
     out = tmp_path / "pan.npz"
-    report = track_job({"input": str(tmp_path / "rgb"), "out": str(out), "depth": str(tmp_path / "depth"),
+    report = run_job("track", {"input": str(tmp_path / "rgb"), "out": str(out), "depth": str(tmp_path / "depth"),
                         "max_points": 1500}, _quiet)["report"]
     assert report["camera_mode"] == "rotation" and "rotation-only" in report["note"]
     tracks = load_tracks(out)
@@ -115,30 +116,30 @@ def test_bad_inputs_name_the_file(tmp_path):
     frames, *_ = render_clip(T=3, size=(64, 48), ball=False)
     one = write_frames(frames[:1], tmp_path / "one")
     with pytest.raises(UserError, match="one.*only 1 frame"):
-        track_job({"input": str(one), "out": str(tmp_path / "a.npz")}, _quiet)
+        run_job("track", {"input": str(one), "out": str(tmp_path / "a.npz")}, _quiet)
     blank = frames.copy()
     blank[1] = 0
     write_frames(blank, tmp_path / "blank")
     with pytest.raises(UserError, match="blank.*frame 1 is blank"):
-        track_job({"input": str(tmp_path / "blank"), "out": str(tmp_path / "b.npz")}, _quiet)
+        run_job("track", {"input": str(tmp_path / "blank"), "out": str(tmp_path / "b.npz")}, _quiet)
     good = write_frames(frames, tmp_path / "good")
     (tmp_path / "depth").mkdir()
     np.save(tmp_path / "depth" / "0.npy", np.ones((48, 64), np.float32))
     with pytest.raises(UserError, match="depth.*1 depth maps but the footage has 3 frames"):
-        track_job({"input": str(good), "out": str(tmp_path / "c.npz"), "depth": str(tmp_path / "depth")}, _quiet)
+        run_job("track", {"input": str(good), "out": str(tmp_path / "c.npz"), "depth": str(tmp_path / "depth")}, _quiet)
     for t in (1, 2):
         np.save(tmp_path / "depth" / f"{t}.npy", np.ones((48, 64), np.float32))
     np.save(tmp_path / "depth" / "2.npy", np.full((48, 64), np.nan, np.float32))
     with pytest.raises(UserError, match="2.npy: depth map holds no positive finite depth"):
-        track_job({"input": str(good), "out": str(tmp_path / "c.npz"), "depth": str(tmp_path / "depth")}, _quiet)
+        run_job("track", {"input": str(good), "out": str(tmp_path / "c.npz"), "depth": str(tmp_path / "depth")}, _quiet)
     np.save(tmp_path / "depth" / "2.npy", np.ones((64, 64), np.float32))
     with pytest.raises(UserError, match="2.npy: depth map is 64x64, not the footage's shape"):
-        track_job({"input": str(good), "out": str(tmp_path / "c.npz"), "depth": str(tmp_path / "depth")}, _quiet)
+        run_job("track", {"input": str(good), "out": str(tmp_path / "c.npz"), "depth": str(tmp_path / "depth")}, _quiet)
     with pytest.raises(UserError, match="good: the range 1:9 is longer than the footage .3 frames"):
-        track_job({"input": str(good), "out": str(tmp_path / "c.npz"), "frames": [1, 9]}, _quiet)  # was cut silently
+        run_job("track", {"input": str(good), "out": str(tmp_path / "c.npz"), "frames": [1, 9]}, _quiet)  # was cut silently
     (tmp_path / "taken.npz").write_bytes(b"mine")
     with pytest.raises(UserError, match="taken.npz already exists"):
-        track_job({"input": str(good), "out": str(tmp_path / "taken.npz")}, _quiet)
+        run_job("track", {"input": str(good), "out": str(tmp_path / "taken.npz")}, _quiet)
     assert (tmp_path / "taken.npz").read_bytes() == b"mine"
     assert not list(tmp_path.glob("[abc].npz"))
 

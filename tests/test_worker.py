@@ -14,7 +14,7 @@ from track2view.engine.worker import WorkerError, WorkerProcess
 
 from .conftest import REPO
 
-SELFTEST = "track2view.engine.worker:selftest"
+SELFTEST = "selftest"
 
 
 def test_progress_then_result():
@@ -34,11 +34,17 @@ def test_user_error_exception_and_crash_come_back_as_errors():
         WorkerProcess(SELFTEST, {"fail": "exit"}).run()
 
 
-@pytest.mark.parametrize("job", ["os:system", "track2view.engine.worker:_raise_cancelled",
-                                 "track2view.engine.worker:Path", "track2view.engine..x:y", "selftest"])
-def test_only_public_engine_functions_run(job):
-    with pytest.raises(WorkerError, match="job"):
+@pytest.mark.parametrize("job", ["os:system", "track2view.engine.jobs:selftest", "render_job", ""])
+def test_only_named_jobs_run(job):
+    with pytest.raises(UserError, match="unknown job"):
         WorkerProcess(job, {}).run()
+
+
+def test_settings_are_checked_by_name():
+    with pytest.raises(UserError, match="selftest: setting steps must be int, got 'four'"):
+        WorkerProcess(SELFTEST, {"steps": "four"}).run()
+    with pytest.raises(UserError, match="unknown setting"):
+        WorkerProcess(SELFTEST, {"stpes": 4}).run()
 
 
 def test_cancel_terminates_and_leaves_no_partial_output(tmp_path):

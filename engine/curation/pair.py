@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ import numpy as np
 from ..geometry.camera import CameraTrack
 from ..io.tracks import Tracks
 from ..io.video import write_frames
+from ..jobs import Progress
 from ..tracking.pipeline import TrackOptions, track_footage
 from .appearance import truncate_by_appearance
 from .filters import count_reasons, reject_reasons
@@ -84,7 +84,7 @@ def focal_varies(source: View, target: View) -> bool:
 
 
 def track_frames(frames: np.ndarray, options: TrackOptions,
-                 progress: Callable[[float, str], None] | None = None) -> tuple[Tracks, dict]:
+                 progress: Progress | None = None) -> tuple[Tracks, dict]:
     """Run the tracker (:func:`..tracking.pipeline.track_footage`) on ``frames`` (T, H, W, 3) uint8 via a
     temporary image sequence."""
     with tempfile.TemporaryDirectory(prefix="t2v_curate_") as tmp:
@@ -94,7 +94,7 @@ def track_frames(frames: np.ndarray, options: TrackOptions,
 
 
 def clip_focal(source: View, target: View, options: CurateOptions,
-               progress: Callable[[float, str], None] | None = None) -> tuple[float, str]:
+               progress: Progress | None = None) -> tuple[float, str]:
     """The one focal length (pixels) of the pair, and where it came from.
 
     The lens the user gave (as ``t2v track`` takes it), else the views' cameras
@@ -129,7 +129,7 @@ def paired_tracks(h: Halves, keep: np.ndarray) -> Tracks:
 
 
 def curate_pair(source: View, target: View, options: CurateOptions | None = None,
-                progress: Callable[[float, str], None] | None = None) -> CuratedPair:
+                progress: Progress | None = None) -> CuratedPair:
     """Curate ``source`` ↔ ``target`` (synchronized, sharing frame 0); see the module docstring.
 
     Raises :class:`UserError` for views that do not pair up (see :func:`.views.match_views`).

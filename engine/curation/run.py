@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import UserError
+from ..jobs import Progress
 from .pair import CurateOptions, curate_pair
 from .samples import is_complete, sample_folders, sample_id, write_index, write_sample
 from .views import load_view, view_name
@@ -101,7 +102,7 @@ def synth_jobs(root: str | os.PathLike) -> tuple[list[PairJob], list[Path]]:
 
 def curate_jobs(jobs: list[PairJob], out: str | os.PathLike, options: CurateOptions | None = None,
                 overwrite: bool = False, progress: Callable[[int, int, str, str], None] | None = None,
-                step: Callable[[float, str], None] | None = None) -> RunSummary:
+                step: Progress | None = None) -> RunSummary:
     """Curate ``jobs`` into dataset folder ``out`` (layout: :mod:`.samples`).
 
     ``progress(i, n, id, status)`` after each job, status 'written', 'skipped' or 'empty: …';

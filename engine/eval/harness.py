@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ import numpy as np
 from ..dense_depth import DenseDepth, dense_depth
 from ..errors import UserError, require_tool
 from ..io.atomic import atomic_dir, check_writable_target
+from ..jobs import Progress
 from ..synth.clip import load_clip
 from . import colmap_poses, track_poses
 from .camera_metrics import camera_errors
@@ -45,7 +45,6 @@ from .methods import MethodSpec, generate, resolve_methods, source_tracks
 from .stages import StageMeter
 from .suite import DEFAULT_DATA, EvalCase, suite_cases
 
-Progress = Callable[[float, str], None]
 STRIP_CASES = 3
 KINDS = ("static", "dynamic")
 DEFAULT_CACHE = Path("cache/eval")
@@ -189,7 +188,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[E
     from ..pairing import pair_tracks
     from .report import json_safe, markdown_table, plot_metrics, plot_strip, write_results
 
-    say = progress or (lambda f, m: None)
+    say = Progress.of(progress)
     out = check_writable_target(config.out, config.overwrite)
     specs = resolve_methods(config.methods, config.model, config.camera_model)
     cases = suite_cases(config.suite, config.data) if cases is None else cases

@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +39,7 @@ import numpy as np
 from ..dense_depth import DenseDepth
 from ..errors import UserError
 from ..io.tracks import Tracks, load_tracks
+from ..jobs import Progress
 from ..synth.clip import SynthView, camera_dir
 from .fidelity import NO_HIT_DEPTH
 
@@ -143,7 +143,7 @@ def source_tracks(clip: Path, source: SynthView, cache: Path | None) -> tuple[Tr
 
 def generate(method: MethodSpec, source: SynthView, target: SynthView, paired: Tracks, *, device: str = "auto",
              steps: int | None = None, cache_dir: Path | None = None, depth: DenseDepth | None = None,
-             progress: Callable[[float, str], None] | None = None) -> np.ndarray:
+             progress: Progress | None = None) -> np.ndarray:
     """Run ``method`` → target-view frames (T, H, W, 3) uint8 at ``target.camera.size``.
 
     Model methods run :func:`..generate.generate_new_view` with ``steps`` denoising steps (its

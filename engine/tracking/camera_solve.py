@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..jobs import Progress
 from .geometry import (
     bundle_adjust,
     column_percentile,
@@ -396,9 +397,9 @@ def _solve_parallax(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], foca
 
 
 def solve_camera(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], focal_px: float | None = None,
-                 progress: Callable[[float, str], None] | None = None) -> CameraSolution:
+                 progress: Progress | None = None) -> CameraSolution:
     """Solve the camera of tracks ``uv`` (T, N, 2) / ``vis`` (T, N) in an image of ``size`` (W, H)."""
-    say = progress or (lambda f, m: None)
+    say = Progress.of(progress)
     parallax = measure_parallax(uv, vis)
     report: dict = {"max_parallax_px": round(float(parallax.max()), 2)}
     say(0.05, "fitting a turning camera")

@@ -14,9 +14,10 @@ centre of the top-left pixel.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import numpy as np
+
+from ..jobs import Progress
 
 FB_TOLERANCE_PX = 0.75  # forward-backward round trip allowed, pixels of the tracked frames
 FB_RELATIVE = 0.05  # ... plus this share of the point's motion between the two frames
@@ -123,7 +124,7 @@ def _occupancy(pts: np.ndarray, shape: tuple[int, int], cell: int) -> np.ndarray
     return occ
 
 
-def track_flow(frames: np.ndarray, max_points: int, progress: Callable[[float, str], None] | None = None,
+def track_flow(frames: np.ndarray, max_points: int, progress: Progress | None = None,
                queries: np.ndarray | None = None, fill_flat: bool = False) -> FlowTracks:
     """Track points through ``frames`` (T, H, W, 3) uint8 RGB; at most ``max_points`` seeded textured
     tracks (and ``FILL_SHARE × max_points`` on plain surfaces with ``fill_flat``).

@@ -16,7 +16,6 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ from ..errors import UserError
 from ..io.atomic import atomic_file, check_writable_target
 from ..io.tracks import Tracks, save_tracks
 from ..io.video import Footage, read_frames, require_whole_range
+from ..jobs import Progress, job
 from .camera_solve import solve_camera
 from .depth_input import load_depth_sequence
 from .flow_tracks import track_flow
@@ -90,10 +90,10 @@ def track_colours(frames: np.ndarray, uv: np.ndarray, vis: np.ndarray) -> np.nda
 
 
 def track_footage(path: str | os.PathLike, options: TrackOptions,
-                  progress: Callable[[float, str], None] | None = None) -> tuple[Tracks, dict, DenseDepth | None]:
+                  progress: Progress | None = None) -> tuple[Tracks, dict, DenseDepth | None]:
     """Track ``path`` (video file or image-sequence folder) → (tracks in full-resolution pixels, report,
     dense depth of every frame, None unless ``options.dense_depth``)."""
-    say = progress or (lambda f, m: None)
+    say = Progress.of(progress)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -125,7 +125,7 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
         queries = np.array(options.queries, np.float64).reshape(-1, 3)
         queries[:, 1] = (queries[:, 1] + 0.5) / sx - 0.5
         queries[:, 2] = (queries[:, 2] + 0.5) / sy - 0.5
-    flow = track_flow(footage.frames, options.max_points, lambda f, m: say(0.05 + 0.35 * f, m), queries,
+    flow = track_flow(footage.frames, options.max_points, say.span(0.05, 0.4), queries,
                       fill_flat=True)
     if flow.num_points == 0:
         raise UserError(f"{footage.path}: found no trackable texture; the footage may be blank or too blurry")
@@ -139,7 +139,7 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
     if flow.query_index is not None:
         own[flow.query_index] = False
     camera = solve_camera(flow.uv[:, own], flow.vis[:, own], (w, h), None if focal_full is None else focal_full / sx,
-                          lambda f, m: say(0.4 + 0.4 * f, m))
+                          say.span(0.4, 0.8))
     lap("poses")
 
     # 4. 3D.
@@ -174,8 +174,7 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
         return tracks, report, None
 
     # 6. Dense depth of every pixel, for the warp.
-    dense = dense_depth(footage.frames, tracks, given=depth, progress=lambda i, n: say(0.9 + 0.05 * i / n,
-                                                                                       "dense depth"))
+    dense = dense_depth(footage.frames, tracks, given=depth, progress=say.span(0.9, 0.95, "dense depth: "))
     lap("dense_depth")
     spread = ("the tracks spread along image edges (bilateral grid), with two-view stereo on static parts "
               "where the camera moves")
@@ -215,21 +214,32 @@ def write_outputs(tracks: Tracks, report: dict, out: str | os.PathLike, depth: D
     return Path(out)
 
 
-def track_job(params: dict, progress: Callable[[float, str], None]) -> dict:
-    """Worker job ``track2view.engine.tracking.pipeline:track_job``.
+@dataclasses.dataclass(frozen=True)
+class TrackParams:
+    """The ``track`` job: ``input`` footage (movie or image folder), ``out`` tracks .npz; ``frames``
+    [start, stop] (0-based, stop exclusive, either may be null); ``focal_px``, or ``lens_mm`` with
+    ``sensor_mm``; ``depth`` (folder of the user's depth maps); ``overwrite``."""
 
-    params: ``input`` (path), ``out`` (tracks .npz), optional ``max_points``, ``frames`` [start, stop]
-    (0-based, stop exclusive, either may be null), ``focal_px``, ``lens_mm`` + ``sensor_mm``, ``depth``
-    (folder), ``overwrite`` (bool). Returns ``{"tracks": path, "report": {...}}``.
-    """
-    out = check_writable_target(params["out"], bool(params.get("overwrite", False)),
-                                inputs=(params["input"], params.get("depth")))
-    frames = params.get("frames")
-    options = TrackOptions(max_points=int(params.get("max_points") or DEFAULT_MAX_POINTS),
-                           frames=slice(*frames) if frames else None,
-                           focal_px=params.get("focal_px"), lens_mm=params.get("lens_mm"),
-                           sensor_mm=params.get("sensor_mm"), depth=params.get("depth"))
-    tracks, report, depth = track_footage(params["input"], options, progress)
+    input: str
+    out: str
+    max_points: int | None = None
+    frames: list[int | None] | None = None
+    focal_px: float | None = None
+    lens_mm: float | None = None
+    sensor_mm: float | None = None
+    depth: str | None = None
+    overwrite: bool = False
+
+
+@job("track", TrackParams)
+def track_job(params: TrackParams, progress: Progress) -> dict:
+    """Track the footage and write the tracks, their report and dense depth: ``{"tracks": path, "report": {...}}``."""
+    out = check_writable_target(params.out, params.overwrite, inputs=(params.input, params.depth))
+    options = TrackOptions(max_points=params.max_points or DEFAULT_MAX_POINTS,
+                           frames=slice(*params.frames) if params.frames else None,
+                           focal_px=params.focal_px, lens_mm=params.lens_mm, sensor_mm=params.sensor_mm,
+                           depth=params.depth)
+    tracks, report, depth = track_footage(params.input, options, progress)
     progress(0.95, "writing tracks")
     write_outputs(tracks, report, out, depth)
     progress(1.0, "done")
