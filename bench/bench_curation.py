@@ -58,8 +58,9 @@ def main() -> None:
     for clip in unshared:
         print(f"skipping {clip}: no shared first frame")
     start = time.perf_counter()
-    summary = curate_jobs(jobs, args.out, CurateOptions(max_points=args.max_points),
-                          progress=lambda i, n, job_id, status: print(f"[{i + 1}/{n}] {job_id}: {status}"))
+    summary = curate_jobs(jobs, args.out, CurateOptions(max_points=args.max_points))
+    for job_id in summary.written + summary.skipped + list(summary.empty):
+        print(f"{job_id}: {'written' if job_id in summary.written else 'skipped' if job_id in summary.skipped else 'empty'}")
     curate_s = time.perf_counter() - start
 
     groups: dict[str, dict[str, int]] = {}

@@ -1,7 +1,7 @@
-"""Render one synthetic clip and its ground-truth tracks with Blender: the worker of ``t2v synth``.
+"""Render one synthetic clip and its ground-truth tracks with Blender: the ``synth-render`` job of ``t2v synth``.
 
-Run as ``python -m track2view.bridge.synth_render SPEC.json OUT_DIR`` (``t2v synth`` does this in a
-subprocess, so the engine never imports bpy). It builds the scene of the spec
+``t2v synth`` runs the job in a worker subprocess (``engine/worker.py``), so the engine never imports
+bpy; its settings are the clip's spec (JSON) and ``out``, a folder. It builds the scene of the spec
 (:mod:`.synth_scene`), renders every camera with Cycles on the CPU and writes into ``OUT_DIR``:
 
 - ``cam<k>/rgb/0000.png …`` RGB frames (scene frame t → ``{t:04d}.png``);
@@ -23,8 +23,8 @@ items vs slots): it is reached through :mod:`.compat`, so the worker runs on bpy
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -32,6 +32,7 @@ import bpy
 import numpy as np
 
 from ..engine.geometry.camera import CameraTrack, project_points
+from ..engine.jobs import Progress, job
 from ..engine.synth.presets import SynthSpec
 from .camera import camera_tracks_from_blender
 from .compat import new_compositor_tree, new_file_output, set_file_output_folder, set_output_format
@@ -223,15 +224,19 @@ def ground_truth(scene, synth: SynthScene, spec: SynthSpec) -> dict[str, np.ndar
             "w2c": np.stack([c.w2c for c in cams]), "vis_raycast": vis}
 
 
-def render_clip(spec: SynthSpec, out: Path) -> None:
+def render_clip(spec: SynthSpec, out: Path, progress: Progress | None = None) -> None:
     """Build, render and write the raw clip of ``spec`` into ``out`` (see the module docstring)."""
+    progress = Progress.of(progress)
+    progress(0.0, "building the scene")
     synth = build_scene(spec)
     scene = bpy.context.scene
     (out / "raw").mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    progress(0.05, "ground-truth tracks")
     gt = ground_truth(scene, synth, spec)
     np.savez(out / "raw" / "gt.npz", **gt)
     middle = time.perf_counter()
+    progress(0.2, "rendering with Cycles")
     render_views(scene, synth, out, spec)
     info = {"motions": synth.motions, "objects": synth.object_info, "lights": synth.light_info,
             "blender": bpy.app.version_string,
@@ -239,11 +244,17 @@ def render_clip(spec: SynthSpec, out: Path) -> None:
     (out / "raw" / "scene.json").write_text(json.dumps(info, indent=1))
 
 
-def main(argv: list[str]) -> int:
-    spec_path, out = Path(argv[0]), Path(argv[1])
-    render_clip(SynthSpec.from_json(json.loads(spec_path.read_text())), out)
-    return 0
+@dataclasses.dataclass(frozen=True)
+class SynthRenderParams:
+    """The ``synth-render`` job: ``spec`` (:meth:`SynthSpec.to_json`) and the clip folder ``out``."""
+
+    spec: dict
+    out: str
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+@job("synth-render", SynthRenderParams)
+def synth_render_job(params: SynthRenderParams, progress: Progress) -> dict:
+    """Render the raw clip of ``params.spec`` into ``params.out``; its render timings."""
+    render_clip(SynthSpec.from_json(params.spec), Path(params.out), progress)
+    progress(1.0, "rendered")
+    return json.loads((Path(params.out) / "raw" / "scene.json").read_text())

@@ -100,3 +100,22 @@ def test_cancelling_a_subprocess_job_from_another_thread_leaves_no_output(tmp_pa
     thread.join(30)
     assert "cancelled" in outcome["cancelled"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ray_runs_jobs_at_once_with_the_same_results_and_errors(tmp_path):
+    from track2view.engine.ray_runner import RayRunner
+
+    requests = [JobRequest("selftest", {"steps": 2, "delay": 0.2, "out": str(tmp_path / f"out{i}")}, f"job{i}")
+                for i in range(2)]
+    seen = []
+    with RayRunner(workers=2) as ray:
+        results = list(ray.map(requests, lambda f, m: seen.append(m)))
+        assert results == [InProcess().run(JobRequest("selftest", {"steps": 2}))] * 2
+        assert sorted(seen) in (["[1/2] job0: done", "[2/2] job1: done"], ["[1/2] job1: done", "[2/2] job0: done"])
+        assert all(sorted(p.name for p in (tmp_path / f"out{i}").iterdir()) == ["0000.txt", "0001.txt"]
+                   for i in range(2))
+        slow = JobRequest("selftest", {"steps": 100, "delay": 0.1, "out": str(tmp_path / "slow")}, "slow")
+        with pytest.raises(UserError, match="asked to fail"):
+            list(ray.map([slow, JobRequest("selftest", {"fail": "user"}, "bad")]))
+    # The failure cancelled the slow job, whose partial folder is gone.
+    assert not any(p.name.startswith(".slow") or p.name == "slow" for p in tmp_path.iterdir())

@@ -128,8 +128,8 @@ def test_existing_clips_refused_or_resumed(clips, tmp_path, capsys):
     shutil.copytree(clips["a"], root / _tiny(2, "static").clip_name)
     before = (root / _tiny(2, "static").clip_name / "meta.json").stat().st_mtime_ns
     seen = []
-    generate_many([_tiny(2, "static")], root, resume=True, progress=lambda i, n, spec, status: seen.append(status))
-    assert seen == ["skipped"]
+    generate_many([_tiny(2, "static")], root, resume=True, progress=lambda f, message: seen.append(message))
+    assert seen == [f"{_tiny(2, 'static').clip_name}: skipped (made earlier)"]
     meta_path = root / _tiny(2, "static").clip_name / "meta.json"
     assert meta_path.stat().st_mtime_ns == before
     meta = json.loads(meta_path.read_text())

@@ -26,6 +26,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._progress import progress_bar
+from ._runner import add_ray_argument, runner_from
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..curation.pair import DEFAULT_MAX_POINTS
@@ -45,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-points", type=int, default=DEFAULT_MAX_POINTS,
                         help=f"tracker budget over the joined clip (default {DEFAULT_MAX_POINTS})")
     parser.add_argument("--overwrite", action="store_true", help="redo samples that already exist in --out")
+    add_ray_argument(parser, "pairs")
     add_lens_arguments(parser)
 
 
@@ -68,8 +72,6 @@ def _jobs(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from tqdm import tqdm
-
     from ..curation.pair import CurateOptions
     from ..curation.run import curate_jobs
     from ..errors import UserError
@@ -77,22 +79,12 @@ def run(args: argparse.Namespace) -> int:
     if args.max_points < 1:
         raise UserError(f"--max-points must be at least 1, got {args.max_points}")
     jobs = _jobs(args)
-    bar = tqdm(total=len(jobs), desc="curate", unit="pair")
-
-    def progress(i: int, n: int, job_id: str, status: str) -> None:
-        bar.update(1)
-        bar.write(f"{job_id}: {status}")
-
-    def step(fraction: float, message: str) -> None:
-        bar.set_postfix_str(f"{message} ({fraction:.0%})")
-
-    try:
-        summary = curate_jobs(jobs, args.out, CurateOptions(
-            max_points=args.max_points, resample=args.resample, focal_px=args.focal_px, lens_mm=args.lens_mm,
-            sensor_mm=args.sensor_mm),
-                              overwrite=args.overwrite, progress=progress, step=step)
-    finally:
-        bar.close()
+    options = CurateOptions(max_points=args.max_points, resample=args.resample, focal_px=args.focal_px,
+                            lens_mm=args.lens_mm, sensor_mm=args.sensor_mm)
+    with runner_from(args) as runner, progress_bar() as progress:
+        summary = curate_jobs(jobs, args.out, options, overwrite=args.overwrite, runner=runner, progress=progress)
+    for job_id in summary.skipped:
+        print(f"{job_id}: already done, skipped")
     for job_id, counts in summary.counts.items():
         dropped = ", ".join(f"{k} {v}" for k, v in counts.items() if k not in ("tracked", "kept"))
         print(f"{job_id}: kept {counts['kept']} of {counts['tracked']} tracks (dropped: {dropped})")

@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._progress import progress_bar
+
 DEMO_SEED = 7
 SENSOR_MM = 36.0
 
@@ -54,24 +56,13 @@ def _side_by_side(source_dir: Path, render: Path, out: Path) -> Path:
     return out
 
 
-def _blender_part(spec: dict, work: Path) -> dict:
-    import json
-    import subprocess
-    import sys
+def _blender_part(params: dict) -> dict:
+    """The Blender half (``bridge/demo_scene.py``), as the ``demo-scene`` job in a worker with bpy."""
+    from ..jobs import JobRequest
+    from ..worker import Subprocess
 
-    from ..errors import UserError
-
-    package = __package__.rsplit(".engine", 1)[0]
-    spec_path = work / "demo_scene.json"
-    spec_path.write_text(json.dumps(spec))
-    done = subprocess.run([sys.executable, "-m", f"{package}.bridge.demo_scene", str(spec_path)],
-                          capture_output=True, text=True)
-    prefix = "T2V_DEMO_RESULT "
-    lines = [line for line in done.stdout.splitlines() if line.startswith(prefix)]
-    if done.returncode != 0 or not lines:
-        raise UserError(f"the Blender part of the demo failed (exit {done.returncode}):\n"
-                        f"{(done.stdout + done.stderr)[-3000:]}")
-    return json.loads(lines[-1][len(prefix):])
+    with progress_bar() as progress:
+        return Subprocess().run(JobRequest("demo-scene", params), progress)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                             "lens_mm": float(camera.K[0, 0, 0]) / max(camera.size) * SENSOR_MM,
                             "sensor_mm": SENSOR_MM, "orbit_deg": args.orbit, "dolly_fraction": args.dolly,
                             "preview": model is None,
-                            "model": str(model.resolve()) if model else ""}, out)
+                            "model": str(model.resolve()) if model else None})
     render = Path(result["render"])
     print("[3/3] side-by-side image ...", flush=True)
     side = _side_by_side(footage, render, out / "demo_side_by_side.png")

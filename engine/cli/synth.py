@@ -18,6 +18,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._progress import progress_bar
+from ._runner import add_ray_argument, runner_from
+
 _OVERRIDES = ("cameras", "frames", "size", "samples", "points", "shared_first_frame", "seed", "kind", "count")
 
 
@@ -38,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="every target camera starts at the source camera's first pose "
                              "(default: on for train, off otherwise)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing clip folders")
+    add_ray_argument(parser, "clips of a preset")
 
 
 def _specs(args: argparse.Namespace):
@@ -71,25 +75,17 @@ def _specs(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from ..synth.generate import generate_clip, generate_many
 
     specs = _specs(args)
     if args.preset is None:
-        meta = generate_clip(specs[0], args.out, overwrite=args.overwrite)
+        with progress_bar() as progress:
+            meta = generate_clip(specs[0], args.out, overwrite=args.overwrite, progress=progress)
         print(f"{args.out}  {meta['seconds']:.1f} s")
         return 0
     root = args.out / args.preset
-    bar = tqdm(total=len(specs), desc=f"synth {args.preset}", unit="clip")
-
-    def progress(i, n, spec, status):
-        bar.update(1)
-        bar.write(f"{root / spec.clip_name}  {status}")
-
-    try:
+    with runner_from(args) as runner, progress_bar() as progress:
         generate_many(specs, root, overwrite=args.overwrite, resume=args.preset in ("bench", "train"),
-                      progress=progress)
-    finally:
-        bar.close()
+                      runner=runner, progress=progress)
+    print(f"{len(specs)} clips in {root}")
     return 0

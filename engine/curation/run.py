@@ -3,7 +3,8 @@
 A :class:`PairJob` names one source → target pair (paths + optional camera files + sample id).
 :func:`explicit_jobs` makes them from ``--source``/``--target`` arguments, :func:`synth_jobs` from
 every ``t2v synth`` clip under a root (camera 0 → each other camera). :func:`curate_jobs` runs
-them: finished samples are skipped (unless ``overwrite``), each new sample folder appears whole,
+them as ``curate-pair`` jobs on a runner (one at a time, or at once on Ray: ``t2v curate --ray``):
+finished samples are skipped (unless ``overwrite``), each new sample folder appears whole,
 pairs with no reliable correspondence are reported and written nowhere, and ``index.json`` is
 rebuilt at the end (never an index of an empty dataset).
 """
@@ -13,11 +14,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import UserError
-from ..jobs import Progress
+from ..jobs import InProcess, JobRequest, Progress, Runner
+from ..jobs import job as register_job
 from .pair import CurateOptions, curate_pair
 from .samples import is_complete, sample_folders, sample_id, write_index, write_sample
 from .views import load_view, view_name
@@ -100,42 +101,67 @@ def synth_jobs(root: str | os.PathLike) -> tuple[list[PairJob], list[Path]]:
     return jobs, unshared
 
 
-def curate_jobs(jobs: list[PairJob], out: str | os.PathLike, options: CurateOptions | None = None,
-                overwrite: bool = False, progress: Callable[[int, int, str, str], None] | None = None,
-                step: Progress | None = None) -> RunSummary:
-    """Curate ``jobs`` into dataset folder ``out`` (layout: :mod:`.samples`).
+@dataclasses.dataclass(frozen=True)
+class CuratePairParams:
+    """The ``curate-pair`` job: the views ``source`` and ``target`` (and their camera files, None: beside
+    them) curated into the sample folder ``folder`` (sample ``id``) with ``options``
+    (:class:`.pair.CurateOptions` as a JSON object); ``overwrite`` a complete sample."""
 
-    ``progress(i, n, id, status)`` after each job, status 'written', 'skipped' or 'empty: …';
-    ``step(fraction, message)`` within a job (the tracker's progress).
-    Bad input (unreadable views, mismatched views) raises :class:`UserError` naming the pair;
-    samples finished before it stay.
+    id: str
+    source: str
+    target: str
+    folder: str
+    source_camera: str | None = None
+    target_camera: str | None = None
+    options: dict | None = None
+    overwrite: bool = False
+
+
+@register_job("curate-pair", CuratePairParams)
+def curate_pair_job(params: CuratePairParams, progress: Progress) -> dict:
+    """Curate one pair: ``{"id", "status": "written" | "skipped" | "empty", "counts"}``."""
+    folder = Path(params.folder)
+    if is_complete(folder) and not params.overwrite:
+        return {"id": params.id, "status": "skipped", "counts": None}
+    source = load_view(Path(params.source), None if params.source_camera is None else Path(params.source_camera))
+    target = load_view(Path(params.target), None if params.target_camera is None else Path(params.target_camera))
+    try:
+        pair = curate_pair(source, target, CurateOptions(**(params.options or {})), progress)
+    except UserError as exc:
+        raise UserError(f"{params.id}: {exc}") from exc
+    if pair.counts["kept"] == 0:
+        return {"id": params.id, "status": "empty", "counts": pair.counts}
+    write_sample(pair, folder)
+    return {"id": params.id, "status": "written", "counts": pair.counts}
+
+
+def curate_jobs(jobs: list[PairJob], out: str | os.PathLike, options: CurateOptions | None = None,
+                overwrite: bool = False, runner: Runner | None = None,
+                progress: Progress | None = None) -> RunSummary:
+    """Curate ``jobs`` into dataset folder ``out`` (layout: :mod:`.samples`) as ``curate-pair`` jobs on
+    ``runner`` (default: one after the other, here).
+
+    ``progress`` hears of each pair ("[i/n] id: ..."). Bad input (unreadable views, mismatched
+    views) raises :class:`UserError` naming the pair; samples finished before it stay.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a folder")
+    options_json = dataclasses.asdict(options or CurateOptions())
+    requests = [JobRequest("curate-pair", {
+        "id": job.id, "source": str(job.source), "target": str(job.target), "folder": str(out / job.id),
+        "source_camera": None if job.source_camera is None else str(job.source_camera),
+        "target_camera": None if job.target_camera is None else str(job.target_camera),
+        "options": options_json, "overwrite": overwrite}, job.id) for job in jobs]
     summary = RunSummary(written=[], skipped=[], empty={}, counts={}, index=out / "index.json")
-    for i, job in enumerate(jobs):
-        folder = out / job.id
-        if is_complete(folder) and not overwrite:
-            summary.skipped.append(job.id)
-            status = "skipped"
+    for result in (runner or InProcess()).map(requests, progress):
+        if result["status"] == "skipped":
+            summary.skipped.append(result["id"])
+        elif result["status"] == "empty":
+            summary.empty[result["id"]] = json.dumps(result["counts"])
         else:
-            source = load_view(job.source, job.source_camera)
-            target = load_view(job.target, job.target_camera)
-            try:
-                pair = curate_pair(source, target, options, step)
-            except UserError as exc:
-                raise UserError(f"{job.id}: {exc}") from exc
-            if pair.counts["kept"] == 0:
-                summary.empty[job.id] = json.dumps(pair.counts)
-                status = f"empty: {pair.counts}"
-            else:
-                write_sample(pair, folder)
-                summary.written.append(job.id)
-                summary.counts[job.id] = pair.counts
-                status = "written"
-        if progress is not None:
-            progress(i, len(jobs), job.id, status)
+            summary.written.append(result["id"])
+            summary.counts[result["id"]] = result["counts"]
     if sample_folders(out):
         summary.index = write_index(out)
     return summary

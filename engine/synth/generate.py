@@ -1,30 +1,30 @@
-"""Make synthetic clips: one clip per Blender worker subprocess, each folder renamed into place whole.
+"""Make synthetic clips: each clip rendered by Blender in a worker subprocess, its folder renamed into place whole.
 
-The engine never imports bpy: :func:`generate_clip` runs ``python -m <package>.bridge.synth_render``
-with the same interpreter (which must have the ``bpy`` module, ``pip install track2view[blender]``),
-then finishes the clip with :func:`.clip.finish_clip`. A clip folder exists only once complete
-(:func:`..io.atomic.atomic_dir`), which is what makes ``train`` runs resumable. A run killed
-hard (SIGKILL, SIGTERM) may leave hidden ``.<clip>.partial.*`` folders: they never count as
-clips and can be deleted once no run writes into that folder.
+The engine never imports bpy: :func:`generate_clip` runs the ``synth-render`` job
+(``bridge/synth_render.py``) in a worker of the same interpreter (which must have the ``bpy``
+module, ``pip install track2view[blender]``), then finishes the clip with :func:`.clip.finish_clip`.
+A clip folder exists only once complete (:func:`..io.atomic.atomic_dir`), which is what makes
+``train`` runs resumable. A run killed hard (SIGKILL) may leave hidden ``.<clip>.partial.*``
+folders: they never count as clips and can be deleted once no run writes into that folder.
+:func:`generate_many` submits one ``synth-clip`` job per clip to a runner: one at a time here, or
+many at once on Ray (``t2v synth --ray``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
-import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import UserError
 from ..io.atomic import atomic_dir, check_writable_target
+from ..jobs import InProcess, JobRequest, Progress, Runner, job
+from ..worker import Subprocess
 from .clip import finish_clip
 from .presets import SYNTH_VERSION, SynthSpec
-
-WORKER_MODULE = __package__.rsplit(".engine", 1)[0] + ".bridge.synth_render"
-OUTPUT_TAIL_CHARS = 3000  # how much of a failed worker's output to show
 
 
 def check_blender_available() -> None:
@@ -34,26 +34,34 @@ def check_blender_available() -> None:
                         "install it with `pip install bpy==5.0.1` (Python 3.11)")
 
 
-def _run_worker(spec: SynthSpec, folder: Path) -> None:
-    spec_path = folder / "raw" / "spec.json"
-    spec_path.parent.mkdir(parents=True, exist_ok=True)
-    spec_path.write_text(json.dumps(spec.to_json()))
-    result = subprocess.run([sys.executable, "-m", WORKER_MODULE, str(spec_path), str(folder)],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr)[-OUTPUT_TAIL_CHARS:]
-        raise RuntimeError(f"Blender worker failed for seed {spec.seed} (exit {result.returncode}):\n{output}")
-
-
-def generate_clip(spec: SynthSpec, folder: str | Path, *, overwrite: bool = False) -> dict:
+def generate_clip(spec: SynthSpec, folder: str | Path, *, overwrite: bool = False,
+                  progress: Progress | None = None) -> dict:
     """Render ``spec`` into ``folder`` (refused if it exists, unless ``overwrite``); return its meta."""
+    progress = Progress.of(progress)
     folder = check_writable_target(folder, overwrite)
     check_blender_available()
     start = time.perf_counter()
     with atomic_dir(folder) as tmp:
-        _run_worker(spec, tmp)
+        Subprocess().run(JobRequest("synth-render", {"spec": spec.to_json(), "out": str(tmp)}), progress.span(0, 0.95))
         meta = finish_clip(tmp, spec, time.perf_counter() - start)
+    progress(1.0, "finished")
     return meta
+
+
+@dataclasses.dataclass(frozen=True)
+class SynthClipParams:
+    """The ``synth-clip`` job: ``spec`` (:meth:`SynthSpec.to_json`) rendered into ``folder``."""
+
+    spec: dict
+    folder: str
+    overwrite: bool = False
+
+
+@job("synth-clip", SynthClipParams)
+def synth_clip_job(params: SynthClipParams, progress: Progress) -> dict:
+    """:func:`generate_clip` of ``params``: the clip's meta."""
+    return generate_clip(SynthSpec.from_json(params.spec), params.folder, overwrite=params.overwrite,
+                         progress=progress)
 
 
 def _clip_version(folder: Path) -> int | None:
@@ -64,14 +72,15 @@ def _clip_version(folder: Path) -> int | None:
 
 
 def generate_many(specs: list[SynthSpec], root: str | Path, *, overwrite: bool = False, resume: bool = False,
-                  progress: Callable[[int, int, SynthSpec, str], None] | None = None) -> list[Path]:
-    """Render ``specs`` into ``root/<clip_name>``; returns the clip folders.
+                  runner: Runner | None = None, progress: Progress | None = None) -> list[Path]:
+    """Render ``specs`` into ``root/<clip_name>`` as ``synth-clip`` jobs on ``runner`` (default: one at a
+    time, here); returns the clip folders.
 
     Existing clips are skipped with ``resume`` (refused up front if made by another
     :data:`.presets.SYNTH_VERSION`), replaced with ``overwrite``, and refused otherwise (checked for
-    all clips before anything is rendered). ``progress(i, n, spec, status)`` is called
-    after each clip with status 'done' or 'skipped'.
+    all clips before anything is rendered). ``progress`` hears of the clips skipped, then of the jobs.
     """
+    progress = Progress.of(progress)
     root = Path(root)
     folders = [root / spec.clip_name for spec in specs]
     if not resume:
@@ -83,12 +92,13 @@ def generate_many(specs: list[SynthSpec], root: str | Path, *, overwrite: bool =
             raise UserError(f"{len(stale)} existing clip(s) were made by another version of t2v synth "
                             f"(first: {stale[0]}); pass --overwrite to regenerate them, or use another --out")
     check_blender_available()
-    for i, (spec, folder) in enumerate(zip(specs, folders, strict=True)):
+    todo = [(spec, folder) for spec, folder in zip(specs, folders, strict=True)
+            if overwrite or not resume or not folder.exists()]
+    for folder in folders:
         if resume and folder.exists() and not overwrite:
-            status = "skipped"
-        else:
-            generate_clip(spec, folder, overwrite=True)
-            status = "done"
-        if progress is not None:
-            progress(i, len(specs), spec, status)
+            progress(0.0, f"{folder.name}: skipped (made earlier)")
+    requests = [JobRequest("synth-clip", {"spec": spec.to_json(), "folder": str(folder), "overwrite": True},
+                           folder.name) for spec, folder in todo]
+    for _ in (runner or InProcess()).map(requests, progress):
+        pass
     return folders
