@@ -14,7 +14,9 @@ Sub-packages and modules, in the order work flows through them:
 - ``model``, ``runtime``, ``generate``: the track-conditioned DiT, ONNX Runtime, device choice;
 - ``curation``, ``train``: training pairs and training (``t2v curate``, ``t2v train``);
 - ``eval``: the evaluation harness (``t2v eval``);
-- ``worker``: the subprocess protocol Blender uses; ``cli``: the ``t2v`` command.
+- ``jobs``: named jobs with typed settings, the one ``Progress`` type, and the runners: in process,
+  ``worker`` (a subprocess: Blender's operators, Blender renders) and ``ray_runner`` (at once on Ray:
+  ``batch``, ``--ray``); ``cli``: the ``t2v`` command.
 """
 
 __version__ = "0.1.0"

@@ -43,6 +43,7 @@ JOB_MODULES = {
     "synth-render": "bridge.synth_render",
     "demo-scene": "bridge.demo_scene",
     "curate-pair": "engine.curation.run",
+    "eval-case": "engine.eval.harness",
 }
 """Every job: its name → the module (under the package) that registers it."""
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._runner import add_ray_argument
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..eval.harness import DEFAULT_POSE_ESTIMATOR, POSE_ESTIMATORS
@@ -45,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="denoising steps of the model methods (default: generate's)")
     parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto", help="where models run")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    add_ray_argument(parser, "cases (their timings then share the machine)")
 
 
 def eval_config(args: argparse.Namespace):
@@ -60,11 +63,12 @@ def eval_config(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from ..eval.harness import check_config, run_eval
     from ._progress import progress_bar
+    from ._runner import runner_from
 
     config = eval_config(args)
     check_config(config)
-    with progress_bar() as progress:
-        run_eval(config, progress)
+    with runner_from(args) as runner, progress_bar() as progress:
+        run_eval(config, progress, runner=runner)
     print((args.out / "results.md").read_text())
     print(f"results: {args.out / 'results.json'}; plots: {args.out / 'plots'}")
     return 0

@@ -32,6 +32,23 @@ DEFAULTS = {"vae": {"steps": 400, "batch_size": 2, "lr": 1e-3, "crop": 64},
             "dit": {"steps": 2000, "batch_size": 4, "lr": 3e-4},
             "refiner": {"steps": 2000, "batch_size": 8, "lr": 1e-3, "crop": 128}}
 REFINER_HELD_OUT_CLIPS = 2
+LOG_EVERY_S = 5.0
+"""Seconds between the progress lines of a training run's data preparation."""
+
+
+def _log_lines(info):
+    """A Progress printing its messages as log lines on the main rank, one per :data:`LOG_EVERY_S` and the last."""
+    import time
+
+    from ..jobs import Progress
+
+    last = [0.0]
+
+    def line(fraction: float, message: str) -> None:
+        if info.is_main and (fraction >= 1.0 or time.monotonic() - last[0] >= LOG_EVERY_S):
+            last[0] = time.monotonic()
+            print(message, flush=True)
+    return Progress(line)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -135,12 +152,8 @@ def _refiner_stage(args: argparse.Namespace, options, crop: int, info):
     pipe.to(info.device)
     train_clips, val_clips = split_clips(synth_clips(args.data), REFINER_HELD_OUT_CLIPS)
 
-    def progress(i: int, n: int, name: str) -> None:
-        if info.is_main:
-            print(f"examples: {i}/{n} clips ({name})", flush=True)
-
     cache = args.cache or args.data / ".refiner_examples"
-    examples = refiner_examples(pipe, train_clips + val_clips, cache, progress)
+    examples = refiner_examples(pipe, train_clips + val_clips, cache, _log_lines(info))
     held = {c.name for c in val_clips}
     train = [e for e in examples if e.name.split("-")[0] not in held]
     val = [e for e in examples if e.name.split("-")[0] in held]
@@ -185,13 +198,7 @@ def run(args: argparse.Namespace) -> int:
                           args.vae_frames, crop, info)
     elif args.stage == "dit":
         pipe = build_for_training(args, info.device)
-        bar_total = len(train) + len(val)
-
-        def progress(i, n, name):
-            if info.is_main and (i == n or i % 10 == 0):
-                print(f"encoded {i}/{bar_total} pairs", flush=True)
-
-        pairs = encode_pairs(pipe, train + val, args.size, args.data, progress)
+        pairs = encode_pairs(pipe, train + val, args.size, args.data, _log_lines(info))
         stage = dit_stage(pipe, pairs[:len(train)], pairs[len(train):], options, args.size, info=info)
     summary = run_loop(stage, options, info)
     if info.is_main:

@@ -35,7 +35,8 @@ import numpy as np
 from ..dense_depth import DenseDepth, dense_depth
 from ..errors import UserError, require_tool
 from ..io.atomic import atomic_dir, check_writable_target
-from ..jobs import Progress
+from ..jobs import InProcess, JobRequest, Progress, Runner
+from ..jobs import job as register_job
 from ..synth.clip import load_clip
 from . import colmap_poses, track_poses
 from .camera_metrics import camera_errors
@@ -71,6 +72,11 @@ class EvalConfig:
 
     def to_json(self) -> dict:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, doc: dict) -> EvalConfig:
+        paths = {"out", "data", "model", "camera_model", "cache"}
+        return cls(**{k: (Path(v) if k in paths and v is not None else v) for k, v in doc.items()})
 
 
 def _strip_frames(frames: np.ndarray) -> np.ndarray:
@@ -179,14 +185,78 @@ def _versions() -> dict[str, str]:
     return {"track2view": __version__, "pycolmap": pycolmap.__version__, "opencv": cv2.__version__}
 
 
-def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[EvalCase] | None = None) -> dict:
+@dataclasses.dataclass(frozen=True)
+class EvalCaseParams:
+    """The ``eval-case`` job: the case (``clip`` folder, ``kind``, ``target`` camera), the run's
+    ``config`` (:meth:`EvalConfig.to_json`), ``out`` the folder its videos (and, with ``strip``, its
+    frame strip) go into."""
+
+    clip: str
+    kind: str
+    target: int
+    config: dict
+    out: str
+    strip: bool = False
+
+
+@register_job("eval-case", EvalCaseParams)
+def eval_case_job(params: EvalCaseParams, progress: Progress) -> dict:
+    """One case of an evaluation run, every method: ``{"row": per-case results, "stages": stage meter}``."""
+    from ..io.video import write_mp4
+    from ..pairing import pair_tracks
+    from .report import plot_strip
+
+    config = EvalConfig.from_json(params.config)
+    case = EvalCase(Path(params.clip), params.kind, params.target)
+    specs = resolve_methods(config.methods, config.model, config.camera_model)
+    out, meter = Path(params.out), StageMeter()
+    progress(0.0, "loading")
+    with meter.stage("load"):
+        clip = load_clip(case.clip)
+    target = clip.views[case.target]
+    try:
+        with meter.stage("track_source"):
+            tracks, track_report = source_tracks(case.clip, clip.source, config.cache)
+        paired, tracker = pair_tracks(tracks, target.camera), {
+            "points": int(tracks.num_points), "camera_mode": track_report.get("camera_mode")}
+    except Exception as exc:  # methods that need tracks fail for this case; identity still runs
+        paired, tracker = None, {"error": f"{type(exc).__name__}: {exc}"}
+    with meter.stage("visible_mask"):
+        visible = source_visible_mask(target.depth, target.camera, clip.source.depth, clip.source.camera)
+    regions = depth = None
+    if paired is not None:
+        with meter.stage("warp_regions"):  # one dense depth per case, for the regions and the warps
+            depth = dense_depth(clip.source.frames[:paired.num_frames], paired)
+            regions = warp_regions(paired, target.camera, depth)
+    row = {"case": case.name, "clip": case.clip.name, "kind": case.kind, "target": case.target,
+           "tracker": tracker, "methods": {}}
+    strips = {"ground truth": _strip_frames(target.frames)}
+    for j, method in enumerate(specs):
+        if method.missing:
+            row["methods"][method.name] = {"status": "missing", "reason": method.missing}
+            continue
+        step = progress.span(j / len(specs), (j + 1) / len(specs), f"{method.name}: ")
+        step(0.0, "generating")
+        result, frames = evaluate_method(method, clip, case, paired, visible, meter, config, step, regions, depth)
+        row["methods"][method.name] = result
+        if frames is not None:
+            write_mp4(frames, out / "videos" / f"{case.clip.name}_cam{case.target}" / f"{method.name}.mp4",
+                      clip.meta.get("fps", 24.0))
+            strips[method.name] = _strip_frames(frames)
+    if params.strip:
+        plot_strip(strips, case.name, out / "plots" / f"strip_{case.clip.name}_cam{case.target}.png")
+    return {"row": row, "stages": meter.stages}
+
+
+def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[EvalCase] | None = None,
+             runner: Runner | None = None) -> dict:
     """Run the evaluation of ``config`` and write the output folder; returns the results document.
 
     ``cases`` replaces the suite's cases (tests, one-off clips); by default :func:`.suite.suite_cases`.
+    Each case is an ``eval-case`` job on ``runner`` (default: one after the other, here; on Ray the
+    cases run at once, and their timings then share the machine).
     """
-    from ..io.video import write_mp4
-    from ..pairing import pair_tracks
-    from .report import json_safe, markdown_table, plot_metrics, plot_strip, write_results
+    from .report import json_safe, markdown_table, plot_metrics, write_results
 
     say = Progress.of(progress)
     out = check_writable_target(config.out, config.overwrite)
@@ -195,51 +265,16 @@ def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[E
     if config.cache is not None:
         config.cache.mkdir(parents=True, exist_ok=True)
     meter = StageMeter()
-    strips = {i: {} for i in strip_case_indices(cases)}
-    case_results = []
+    strips = strip_case_indices(cases)
     started = time.perf_counter()
     with atomic_dir(out) as tmp:
-        for i, case in enumerate(cases):
-            def case_progress(f: float, message: str, i: int = i, case: EvalCase = case) -> None:
-                say((i + f) / len(cases), f"{case.name}: {message}")
-
-            case_progress(0.0, "loading")
-            with meter.stage("load"):
-                clip = load_clip(case.clip)
-            target = clip.views[case.target]
-            try:
-                with meter.stage("track_source"):
-                    tracks, track_report = source_tracks(case.clip, clip.source, config.cache)
-                paired, tracker = pair_tracks(tracks, target.camera), {
-                    "points": int(tracks.num_points), "camera_mode": track_report.get("camera_mode")}
-            except Exception as exc:  # methods that need tracks fail for this case; identity still runs
-                paired, tracker = None, {"error": f"{type(exc).__name__}: {exc}"}
-            with meter.stage("visible_mask"):
-                visible = source_visible_mask(target.depth, target.camera, clip.source.depth, clip.source.camera)
-            regions = depth = None
-            if paired is not None:
-                with meter.stage("warp_regions"):  # one dense depth per case, for the regions and the warps
-                    depth = dense_depth(clip.source.frames[:paired.num_frames], paired)
-                    regions = warp_regions(paired, target.camera, depth)
-            row = {"case": case.name, "clip": case.clip.name, "kind": case.kind, "target": case.target,
-                   "tracker": tracker, "methods": {}}
-            if i in strips:
-                strips[i]["ground truth"] = _strip_frames(target.frames)
-            for j, method in enumerate(specs):
-                if method.missing:
-                    row["methods"][method.name] = {"status": "missing", "reason": method.missing}
-                    continue
-                case_progress(j / len(specs), method.name)
-                result, frames = evaluate_method(method, clip, case, paired, visible, meter, config,
-                                                 lambda f, m, j=j: case_progress((j + f) / len(specs), m),
-                                                 regions, depth)
-                row["methods"][method.name] = result
-                if frames is not None:
-                    write_mp4(frames, tmp / "videos" / f"{case.clip.name}_cam{case.target}" / f"{method.name}.mp4",
-                              clip.meta.get("fps", 24.0))
-                    if i in strips:
-                        strips[i][method.name] = _strip_frames(frames)
-            case_results.append(row)
+        requests = [JobRequest("eval-case", {"clip": str(case.clip), "kind": case.kind, "target": case.target,
+                                             "config": config.to_json(), "out": str(tmp), "strip": i in strips},
+                               case.name) for i, case in enumerate(cases)]
+        case_results = []
+        for done in (runner or InProcess()).map(requests, say.span(0.0, 0.99)):
+            case_results.append(done["row"])
+            meter.add(done["stages"])
         say(0.99, "writing the report")
         results = {
             "config": config.to_json() | {"cases": [c.name for c in cases], "versions": _versions()},
@@ -255,8 +290,6 @@ def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[E
         write_results(results, tmp / "results.json")
         (tmp / "results.md").write_text(markdown_table(results))
         plot_metrics(results, tmp / "plots" / "metrics.png")
-        for i, frames_by_method in strips.items():
-            plot_strip(frames_by_method, cases[i].name, tmp / "plots" / f"strip_{cases[i].clip.name}_cam{cases[i].target}.png")
     say(1.0, "done")
     return results
 

@@ -71,6 +71,15 @@ class StageMeter:
             entry["calls"] += 1
             entry["peak_rss_mib"] = max(entry["peak_rss_mib"], peak[0])
 
+    def add(self, stages: dict[str, dict[str, float]]) -> None:
+        """Take in another meter's :attr:`stages` (a job's): times and calls add up, peaks take the larger."""
+        for name, other in stages.items():
+            entry = self.stages.setdefault(name, {"seconds": 0.0, "cpu_seconds": 0.0, "calls": 0,
+                                                 "peak_rss_mib": 0.0})
+            for key in ("seconds", "cpu_seconds", "calls"):
+                entry[key] += other[key]
+            entry["peak_rss_mib"] = max(entry["peak_rss_mib"], other["peak_rss_mib"])
+
     def summary(self) -> dict[str, dict[str, float]]:
         """JSON-able copy: per stage total ``seconds`` and ``cpu_seconds``, ``calls``, ``seconds_per_call``,
         ``peak_rss_mib``."""

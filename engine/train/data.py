@@ -29,6 +29,7 @@ from ..errors import UserError
 from ..geometry.camera import CameraTrack
 from ..io.atomic import atomic_file
 from ..io.tracks import Tracks
+from ..jobs import Progress
 from ..model.track_inputs import median_source_depth
 
 VALIDATION_FRACTION = 0.1  # share of clips held out (at least one clip when there are two or more)
@@ -93,8 +94,9 @@ def _clip_frames(sample: Sample, frames: int) -> tuple[Tracks, CameraTrack]:
 
 
 def encode_pairs(pipe, folders: list[Path], size: int, cache_dir: str | os.PathLike | None = None,
-                 progress=None) -> list[PairLatents]:
-    """Encode every sample of ``folders`` at ``size``×``size`` with ``pipe``'s VAE (cached).
+                 progress: Progress | None = None) -> list[PairLatents]:
+    """Encode every sample of ``folders`` at ``size``×``size`` with ``pipe``'s VAE (cached); ``progress``
+    hears of each.
 
     The cache file ``<cache_dir>/.latents-<vae hash>-<size>.safetensors`` holds the latents of
     every sample encoded so far (new samples are added, nothing is re-encoded).
@@ -121,7 +123,7 @@ def encode_pairs(pipe, folders: list[Path], size: int, cache_dir: str | os.PathL
         out.append(PairLatents(folder.name, stored[f"{key}:source"], stored[f"{key}:target"], tracks, camera,
                                median_source_depth(tracks)))
         if progress is not None:
-            progress(i + 1, len(folders), folder.name)
+            progress.count(i + 1, len(folders), f"encoded {i + 1}/{len(folders)} pairs ({folder.name})")
     if cache is not None and changed:
         with atomic_file(cache) as tmp:
             save_file({k: v.contiguous() for k, v in stored.items()}, tmp)

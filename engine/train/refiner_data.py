@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ from ..geometry.camera import CameraTrack
 from ..io.atomic import atomic_file
 from ..io.npz import read_npz
 from ..io.tracks import Tracks
+from ..jobs import Progress
 
 TIME_SHIFT = 8
 """Frames between the source camera and the time-shifted target camera of a static clip."""
@@ -116,11 +116,11 @@ def clip_targets(clip, tracks: Tracks) -> list[Target]:
 
 
 def refiner_examples(pipe, clips: list[Path], cache: Path,
-                     progress: Callable[[int, int, str], None] | None = None) -> list[RefinerExample]:
+                     progress: Progress | None = None) -> list[RefinerExample]:
     """The examples of ``clips`` (module docstring), made once and then read from ``cache``.
 
     ``pipe`` is the :class:`~..model.pipeline.Track2ViewPipeline` whose transformer makes the coarse
-    view (its refiner is not used). ``progress(i, n, clip name)`` after each clip.
+    view (its refiner is not used). ``progress`` hears of each clip.
     """
     from ..eval.methods import source_tracks, tracks_cache_key
     from ..synth.clip import load_clip
@@ -144,7 +144,7 @@ def refiner_examples(pipe, clips: list[Path], cache: Path,
             data = read_npz(path, "refiner example")
             examples.append(RefinerExample(path.stem, data["warp"], data["hole"], data["coarse"], data["truth"]))
         if progress is not None:
-            progress(i + 1, len(clips), folder.name)
+            progress.count(i + 1, len(clips), f"examples: {i + 1}/{len(clips)} clips ({folder.name})")
     return examples
 
 
