@@ -124,15 +124,33 @@ def main() -> int:
 
 # -- the parent ------------------------------------------------------------------------------------
 
+def blender_script_dirs() -> list[str]:
+    """Blender's script folders, when this process has imported bpy (which puts them first on ``sys.path``).
+
+    A worker must not inherit them: their pure-Python ``bpy`` package would shadow the bpy module of
+    a worker that renders with Blender (``synth-render``), and no engine job needs them.
+    """
+    script_paths = getattr(getattr(sys.modules.get("bpy"), "utils", None), "script_paths", None)
+    return [os.path.realpath(p) for p in script_paths()] if callable(script_paths) else []
+
+
+def _inside(path: str, root: str) -> bool:
+    path = os.path.realpath(path)
+    return path == root or path.startswith(root + os.sep)
+
+
 def worker_command(python: str | None = None) -> tuple[list[str], dict[str, str]]:
     """Command line and environment of a worker that imports this very copy of the package.
 
     ``python`` defaults to ``sys.executable`` (Blender's Python in desktop Blender, the venv's with
     the bpy module). The child's PYTHONPATH is the parent's ``sys.path`` (Blender's extension
-    site-packages included) plus the folder holding the package.
+    site-packages included) plus the folder holding the package, less Blender's script folders
+    (:func:`blender_script_dirs`).
     """
     package = _ENGINE.rsplit(".", 1)[0]
-    paths = [str(_PACKAGE_DIR.parent)] + [p for p in sys.path if p and os.path.isdir(p)]
+    blender = blender_script_dirs()
+    paths = [str(_PACKAGE_DIR.parent)] + [p for p in sys.path if p and os.path.isdir(p)
+                                          and not any(_inside(p, root) for root in blender)]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env["PYTHONIOENCODING"] = "utf-8"

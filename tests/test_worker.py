@@ -98,3 +98,17 @@ def test_worker_runs_numpy_on_one_blas_thread_unless_the_user_chose(monkeypatch)
     assert worker.worker_command()[1]["OPENBLAS_NUM_THREADS"] == "1"
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
     assert worker.worker_command()[1]["OPENBLAS_NUM_THREADS"] == "4"
+
+
+def test_a_worker_started_after_bpy_was_imported_can_render_with_blender():
+    # bpy puts Blender's script folders first on sys.path; their `bpy` package must not reach a worker,
+    # where it would shadow the bpy module (a synth-render job would fail: no module named '_bpy').
+    pytest.importorskip("bpy")
+    script = ("import bpy, json\n"
+              "from track2view.engine.worker import worker_command\n"
+              "print(json.dumps(worker_command()[1]['PYTHONPATH']))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO)
+    path = json.loads(done.stdout.splitlines()[-1])
+    check = subprocess.run([sys.executable, "-c", "import bpy; print(bpy.app.version_string)"], capture_output=True,
+                           text=True, timeout=120, env={"PYTHONPATH": path, "PATH": "/usr/bin:/bin"})
+    assert check.returncode == 0, check.stderr[-2000:]
