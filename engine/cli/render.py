@@ -52,15 +52,16 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from ..coverage import poor_coverage_warning
-    from ..render import render_new_view
+    from ..jobs import run_job
     from ._progress import progress_bar
 
+    params = {"footage": str(args.footage), "tracks": str(args.tracks), "camera": str(args.camera),
+              "out": str(args.out), "preview": args.preview, "model": str(args.model) if args.model else None,
+              "overwrite": args.overwrite, "frames": None if args.frames is None else list(args.frames),
+              "device": args.device, "precision": args.precision, "steps": args.steps,
+              "file_format": args.file_format}
     with progress_bar() as progress:
-        result = render_new_view(args.footage, args.tracks, args.camera, args.out, preview=args.preview,
-                                 model=str(args.model) if args.model else None, overwrite=args.overwrite,
-                                 frames=args.frames, device=args.device, precision=args.precision,
-                                 steps=args.steps, file_format=args.file_format,
-                                 progress=progress)
+        result = run_job("render", params, progress)
     print(f"{result['num_frames']} frames ({result['mode']}) in {result['frames_dir']}; "
           f"holes in {result['holes_dir']}; video {result['mp4']}")
     warning = poor_coverage_warning(result["coverage"], result["first_frame"])

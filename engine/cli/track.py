@@ -54,16 +54,18 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from ..io.atomic import check_writable_target
-    from ..tracking.pipeline import TrackOptions, report_path, track_footage, write_outputs
+    from ..jobs import run_job
+    from ..tracking.pipeline import report_path
     from ._progress import progress_bar
 
-    out = check_writable_target(args.out, args.overwrite, inputs=(args.input, args.depth))
-    options = TrackOptions(max_points=args.max_points, frames=parse_frames(args.frames), focal_px=args.focal_px,
-                           lens_mm=args.lens_mm, sensor_mm=args.sensor_mm, depth=args.depth)
+    frames = parse_frames(args.frames)
+    params = {"input": str(args.input), "out": str(args.out), "max_points": args.max_points,
+              "frames": None if frames is None else [frames.start, frames.stop], "focal_px": args.focal_px,
+              "lens_mm": args.lens_mm, "sensor_mm": args.sensor_mm,
+              "depth": None if args.depth is None else str(args.depth), "overwrite": args.overwrite}
     with progress_bar() as progress:
-        tracks, report, depth = track_footage(args.input, options, progress)
-        write_outputs(tracks, report, out, depth)
+        result = run_job("track", params, progress)
+    report = result["report"]
     summary = {k: report[k] for k in ("camera_mode", "focal_source", "focal_px", "points", "dynamic",
                                       "depth_source", "timings_s") if k in report}
     if "note" in report:
@@ -71,5 +73,7 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps(summary))
     for warning in report.get("warnings", []):
         print(f"t2v track: warning: {warning}", file=sys.stderr)
-    print(f"wrote {out} ({tracks.num_frames} frames, {tracks.num_points} tracks) and {report_path(out)}")
+    first, stop = report["frames"]
+    print(f"wrote {result['tracks']} ({stop - first} frames, {report['points']} tracks) and "
+          f"{report_path(result['tracks'])}")
     return 0
