@@ -182,22 +182,7 @@ def make_params(name: str, raw: Mapping | Any) -> Any:
     for key, value in raw.items():
         if not _matches(value, hints[key]):
             raise UserError(f"{name}: setting {key} must be {_type_name(hints[key])}, got {value!r}")
-    values = {k: (tuple(v) if typing.get_origin(hints[k]) is tuple and isinstance(v, list) else v)
-              for k, v in raw.items()}
-    return kind.params(**values)
-
-
-def params_json(params: Any) -> dict:
-    """A parameter dataclass as a JSON object (tuples become lists)."""
-    return json_safe_value(dataclasses.asdict(params))
-
-
-def json_safe_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: json_safe_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe_value(v) for v in value]
-    return value
+    return kind.params(**raw)
 
 
 def run_job(name: str, params: Mapping | Any, progress: Progress | Callable[[float, str], None] | None = None
@@ -215,6 +200,10 @@ class JobRequest:
     name: str
     params: Mapping | Any
     label: str = ""
+
+    def settings(self) -> dict:
+        """The params as a JSON object (for a runner that sends them to another process)."""
+        return dataclasses.asdict(self.params) if dataclasses.is_dataclass(self.params) else dict(self.params)
 
 
 class Runner:

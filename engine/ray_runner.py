@@ -60,7 +60,7 @@ class RayRunner(Runner):
         """Start ``request``'s job; a handle for :meth:`next_done` and :meth:`cancel`."""
         if self._ray is None:
             raise RuntimeError("RayRunner: use it in a `with` block")
-        return self._remote.remote(request.name, dict(request.params))
+        return self._remote.remote(request.name, request.settings())
 
     def next_done(self, handles: Sequence, timeout: float | None = None) -> tuple[object, dict | BaseException] | None:
         """Wait for the first of ``handles`` to end: (its handle, its result or the exception it raised),

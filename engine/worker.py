@@ -25,7 +25,6 @@ environment so the child imports exactly the parent's copy of the package under 
 from __future__ import annotations
 
 import collections
-import dataclasses
 import json
 import os
 import queue
@@ -255,10 +254,7 @@ class Subprocess(Runner):
         self.python = python
 
     def run(self, request: JobRequest, progress: Progress | None = None) -> dict:
-        params = request.params
-        if dataclasses.is_dataclass(params):
-            params = dataclasses.asdict(params)
-        return WorkerProcess(request.name, dict(params), self.python).run(progress)
+        return WorkerProcess(request.name, request.settings(), self.python).run(progress)
 
 
 class JobOutcome:
