@@ -2,15 +2,20 @@
 
 Each task runs one job (``engine/jobs.py``) in a Ray worker process with ``cpus_per_job`` CPUs and
 ``gpus_per_job`` GPUs, so Ray runs as many at once as the machine or cluster has room for. A job's
-progress is not streamed back; :meth:`RayRunner.map` reports each job as it ends. Cancelling a task
-interrupts its job, whose atomic writers then remove their partial outputs. On a cluster every node
-needs track2view installed in the same Python, and paths must be on storage every node sees.
+progress is not streamed back; :meth:`RayRunner.map` reports each job as it ends.
+
+Cancelling is cooperative, so that nothing half-written stays: the runner raises a flag (a small Ray
+actor every task watches from a thread), each job stops at its next progress report with
+:class:`~.errors.Cancelled` and its atomic writers remove their partial outputs, and the runner
+waits for that. Only a job that does not stop within :data:`CANCEL_WAIT_S` is killed. On a cluster
+every node needs track2view installed in the same Python, and paths must be on storage every node sees.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 
 from .errors import Cancelled, require_tool
@@ -23,9 +28,37 @@ POLL_S = 0.5
 """How often :meth:`RayRunner.map` checks whether it was cancelled while its jobs run."""
 
 
-def _run_task(name: str, params: dict) -> dict:
-    """A Ray task's body: the job ``name`` in this worker process."""
-    return run_job(name, params)
+class CancelFlag:
+    """Raised once to stop the jobs of a runner (a Ray actor: every task on every node sees it)."""
+
+    def __init__(self) -> None:
+        self.raised = False
+
+    def raise_(self) -> None:
+        self.raised = True
+
+    def is_raised(self) -> bool:
+        return self.raised
+
+
+def _run_task(name: str, params: dict, flag) -> dict:
+    """A Ray task's body: the job ``name`` in this worker process, cancelled when ``flag`` is raised."""
+    import ray
+
+    cancel, done = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not done.wait(POLL_S):
+            if ray.get(flag.is_raised.remote()):
+                cancel.set()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return run_job(name, params, Progress(cancel=cancel))
+    finally:
+        done.set()
 
 
 class RayRunner(Runner):
@@ -41,6 +74,7 @@ class RayRunner(Runner):
         self.cpus_per_job, self.gpus_per_job = cpus_per_job, gpus_per_job
         self._ray = None
         self._remote = None
+        self._flag = None
 
     def __enter__(self) -> RayRunner:
         ray = require_tool("ray", "running jobs on Ray")
@@ -49,6 +83,7 @@ class RayRunner(Runner):
         self._ray = ray
         self._remote = ray.remote(_run_task).options(num_cpus=self.cpus_per_job, num_gpus=self.gpus_per_job,
                                                      max_retries=0)
+        self._flag = ray.remote(num_cpus=0)(CancelFlag).remote()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -60,7 +95,7 @@ class RayRunner(Runner):
         """Start ``request``'s job; a handle for :meth:`next_done` and :meth:`cancel`."""
         if self._ray is None:
             raise RuntimeError("RayRunner: use it in a `with` block")
-        return self._remote.remote(request.name, request.settings())
+        return self._remote.remote(request.name, request.settings(), self._flag)
 
     def next_done(self, handles: Sequence, timeout: float | None = None) -> tuple[object, dict | BaseException] | None:
         """Wait for the first of ``handles`` to end: (its handle, its result or the exception it raised),
@@ -81,11 +116,15 @@ class RayRunner(Runner):
             return handle, RuntimeError(f"the Ray task failed: {str(exc).splitlines()[0]}")
 
     def cancel(self, handles: Sequence) -> None:
-        """Interrupt the jobs of ``handles`` and wait (up to :data:`CANCEL_WAIT_S`) for them to clean up."""
-        for handle in handles:
-            self._ray.cancel(handle)
-        if handles:
-            self._ray.wait(list(handles), num_returns=len(handles), timeout=CANCEL_WAIT_S)
+        """Stop every running job of this runner (``handles``, the ones not yet ended) and wait for them to
+        clean up; a job still running after :data:`CANCEL_WAIT_S` is killed. Later jobs run normally."""
+        if not handles:
+            return
+        flag, self._flag = self._flag, self._ray.remote(num_cpus=0)(CancelFlag).remote()
+        self._ray.get(flag.raise_.remote())
+        _, stuck = self._ray.wait(list(handles), num_returns=len(handles), timeout=CANCEL_WAIT_S)
+        for handle in stuck:
+            self._ray.cancel(handle, force=True)
 
     def run(self, request: JobRequest, progress: Progress | None = None) -> dict:
         return next(self.map([request], progress))
@@ -96,9 +135,11 @@ class RayRunner(Runner):
         ``progress`` hears of each job as it ends ("[done/total] label: done").
         """
         progress = Progress.of(progress)
-        running = {self.submit(r): i for i, r in enumerate(requests)}
+        running: dict = {}
         results: dict[int, dict] = {}
         try:
+            for i, request in enumerate(requests):
+                running[self.submit(request)] = i
             while running:
                 ended = self.next_done(running, timeout=POLL_S)
                 if ended is None:

@@ -81,6 +81,9 @@ class WorkerError(RuntimeError):
         super().__init__(message)
         self.details = details
 
+    def __reduce__(self):  # keeps the details when sent between processes (Ray)
+        return type(self), (str(self), self.details)
+
 
 # -- the child -------------------------------------------------------------------------------------
 
@@ -291,4 +294,11 @@ class JobOutcome:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if "bpy" in sys.modules:
+        # bpy 4.2/4.5 as a module can crash in interpreter finalisation once an add-on was registered;
+        # the reply is written and flushed, so leave without finalising.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

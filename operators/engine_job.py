@@ -113,8 +113,9 @@ class EngineJobMixin:
         try:
             while not self._outcome.done:
                 self._outcome.handle(self._worker.messages.get(), self._progress(context))
-        except KeyboardInterrupt:
-            self.cancel(context)
+        except (KeyboardInterrupt, Cancelled):  # Ctrl-C, or the job running this Blender was cancelled
+            self._worker.cancel(wait=True)
+            self._stop(context, "Cancelled")
             self.report({"WARNING"}, f"{self.bl_label}: cancelled; no partial output was kept")
             return {"CANCELLED"}
         return self._finish(context)

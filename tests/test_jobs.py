@@ -119,3 +119,14 @@ def test_ray_runs_jobs_at_once_with_the_same_results_and_errors(tmp_path):
             list(ray.map([slow, JobRequest("selftest", {"fail": "user"}, "bad")]))
     # The failure cancelled the slow job, whose partial folder is gone.
     assert not any(p.name.startswith(".slow") or p.name == "slow" for p in tmp_path.iterdir())
+
+
+def test_worker_errors_keep_their_traceback_across_processes():
+    import pickle
+
+    from track2view.engine.worker import WorkerError
+
+    with pytest.raises(WorkerError) as info:
+        Subprocess().run(JobRequest("selftest", {"fail": "exception"}))
+    again = pickle.loads(pickle.dumps(info.value))
+    assert str(again) == str(info.value) and "Traceback" in again.details

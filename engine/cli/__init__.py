@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import Cancelled, UserError, cancel_on_sigterm, disk_error_message
 from ..runtime import limit_blas_threads
+from ..worker import WorkerError
 
 
 def _command_modules():
@@ -66,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (Cancelled, KeyboardInterrupt):
         print(f"t2v {args.command}: cancelled; no partial output was kept", file=sys.stderr)
         return 130
+    except WorkerError as exc:  # an engine bug in a worker process: its traceback, then the message
+        print(exc.details, file=sys.stderr)
+        print(f"t2v {args.command}: error in a worker process: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

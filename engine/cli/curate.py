@@ -88,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     for job_id, counts in summary.counts.items():
         dropped = ", ".join(f"{k} {v}" for k, v in counts.items() if k not in ("tracked", "kept"))
         print(f"{job_id}: kept {counts['kept']} of {counts['tracked']} tracks (dropped: {dropped})")
+    for job_id, counts in summary.empty.items():
+        print(f"{job_id}: no track kept ({counts})")
     index = summary.index if summary.index.is_file() else "none (the dataset holds no sample)"
     print(f"{len(summary.written)} written, {len(summary.skipped)} already done, {len(summary.empty)} empty; "
           f"index: {index}")

@@ -75,10 +75,13 @@ def _specs(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import UserError
     from ..synth.generate import generate_clip, generate_many
 
     specs = _specs(args)
     if args.preset is None:
+        if args.ray is not None:
+            raise UserError("--ray runs the clips of a --preset at once; one clip has nothing to spread")
         with progress_bar() as progress:
             meta = generate_clip(specs[0], args.out, overwrite=args.overwrite, progress=progress)
         print(f"{args.out}  {meta['seconds']:.1f} s")

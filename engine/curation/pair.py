@@ -136,11 +136,12 @@ def curate_pair(source: View, target: View, options: CurateOptions | None = None
     An empty result (no kept pairs) is returned as such: ``counts['kept'] == 0``.
     """
     options = options or CurateOptions()
+    progress = Progress.of(progress)
     source, target = match_views(source, target, options.resample)
-    focal, focal_source = clip_focal(source, target, options, progress)
+    focal, focal_source = clip_focal(source, target, options, progress.span(0.0, 0.3, "focal length: "))
     joined, report = track_frames(join_frames(source.frames, target.frames),
                                   TrackOptions(max_points=options.max_points, focal_px=focal, dense_depth=False),
-                                  progress)
+                                  progress.span(0.3, 1.0))
     joined = dataclasses.replace(joined, fps=source.fps)
     report["focal_source"] = focal_source
     report["focal_varies"] = focal_varies(source, target)

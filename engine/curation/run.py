@@ -149,9 +149,10 @@ def curate_jobs(jobs: list[PairJob], out: str | os.PathLike, options: CurateOpti
         raise UserError(f"--out {out} is a file; give a folder")
     options_json = dataclasses.asdict(options or CurateOptions())
     requests = [JobRequest("curate-pair", {
-        "id": job.id, "source": str(job.source), "target": str(job.target), "folder": str(out / job.id),
-        "source_camera": None if job.source_camera is None else str(job.source_camera),
-        "target_camera": None if job.target_camera is None else str(job.target_camera),
+        "id": job.id, "source": str(job.source.resolve()), "target": str(job.target.resolve()),
+        "folder": str((out / job.id).resolve()),
+        "source_camera": None if job.source_camera is None else str(job.source_camera.resolve()),
+        "target_camera": None if job.target_camera is None else str(job.target_camera.resolve()),
         "options": options_json, "overwrite": overwrite}, job.id) for job in jobs]
     summary = RunSummary(written=[], skipped=[], empty={}, counts={}, index=out / "index.json")
     for result in (runner or InProcess()).map(requests, progress):

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..dense_depth import DenseDepth, dense_depth
-from ..errors import UserError, require_tool
+from ..errors import Cancelled, UserError, require_tool
 from ..io.atomic import atomic_dir, check_writable_target
 from ..jobs import InProcess, JobRequest, Progress, Runner
 from ..jobs import job as register_job
@@ -113,6 +113,8 @@ def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: n
             frames = generate(method, source, target, paired, device=config.device, steps=config.steps,
                               cache_dir=None if config.cache is None else config.cache / "onnx", depth=depth,
                               progress=progress)
+    except Cancelled:
+        raise
     except Exception as exc:  # a broken model must not sink the whole run: it is reported as failed
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}, None
     result: dict = {"status": "ok", "generate_seconds": round(time.perf_counter() - start, 3)}
@@ -123,6 +125,8 @@ def evaluate_method(method: MethodSpec, clip, case: EvalCase, paired, visible: n
     with meter.stage("poses"):
         try:
             poses = POSE_ESTIMATORS[config.pose_estimator](frames, target.camera.K[:len(frames)])
+        except Cancelled:
+            raise
         except Exception as exc:  # the estimator giving up on a video (e.g. pycolmap) is a pose failure, not a crashed run
             poses = None
             result["pose_error"] = f"{type(exc).__name__}: {exc}"
@@ -219,6 +223,8 @@ def eval_case_job(params: EvalCaseParams, progress: Progress) -> dict:
             tracks, track_report = source_tracks(case.clip, clip.source, config.cache)
         paired, tracker = pair_tracks(tracks, target.camera), {
             "points": int(tracks.num_points), "camera_mode": track_report.get("camera_mode")}
+    except Cancelled:
+        raise
     except Exception as exc:  # methods that need tracks fail for this case; identity still runs
         paired, tracker = None, {"error": f"{type(exc).__name__}: {exc}"}
     with meter.stage("visible_mask"):
@@ -268,8 +274,12 @@ def run_eval(config: EvalConfig, progress: Progress | None = None, cases: list[E
     strips = strip_case_indices(cases)
     started = time.perf_counter()
     with atomic_dir(out) as tmp:
-        requests = [JobRequest("eval-case", {"clip": str(case.clip), "kind": case.kind, "target": case.target,
-                                             "config": config.to_json(), "out": str(tmp), "strip": i in strips},
+        # Absolute paths: a job may run in another working folder (a Ray worker on another machine).
+        everywhere = dataclasses.replace(config, **{k: v.resolve() for k, v in dataclasses.asdict(config).items()
+                                                    if isinstance(v, Path)})
+        requests = [JobRequest("eval-case", {"clip": str(case.clip.resolve()), "kind": case.kind,
+                                             "target": case.target, "config": everywhere.to_json(),
+                                             "out": str(tmp.resolve()), "strip": i in strips},
                                case.name) for i, case in enumerate(cases)]
         case_results = []
         for done in (runner or InProcess()).map(requests, say.span(0.0, 0.99)):

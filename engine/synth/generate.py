@@ -22,7 +22,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..io.atomic import atomic_dir, check_writable_target
 from ..jobs import InProcess, JobRequest, Progress, Runner, job
-from ..worker import Subprocess
+from ..worker import Subprocess, WorkerError
 from .clip import finish_clip
 from .presets import SYNTH_VERSION, SynthSpec
 
@@ -42,7 +42,11 @@ def generate_clip(spec: SynthSpec, folder: str | Path, *, overwrite: bool = Fals
     check_blender_available()
     start = time.perf_counter()
     with atomic_dir(folder) as tmp:
-        Subprocess().run(JobRequest("synth-render", {"spec": spec.to_json(), "out": str(tmp)}), progress.span(0, 0.95))
+        try:
+            Subprocess().run(JobRequest("synth-render", {"spec": spec.to_json(), "out": str(tmp)}),
+                             progress.span(0, 0.95))
+        except WorkerError as exc:
+            raise WorkerError(f"Blender failed to render {folder.name} (seed {spec.seed}): {exc}", exc.details) from None
         meta = finish_clip(tmp, spec, time.perf_counter() - start)
     progress(1.0, "finished")
     return meta
@@ -97,7 +101,7 @@ def generate_many(specs: list[SynthSpec], root: str | Path, *, overwrite: bool =
     for folder in folders:
         if resume and folder.exists() and not overwrite:
             progress(0.0, f"{folder.name}: skipped (made earlier)")
-    requests = [JobRequest("synth-clip", {"spec": spec.to_json(), "folder": str(folder), "overwrite": True},
+    requests = [JobRequest("synth-clip", {"spec": spec.to_json(), "folder": str(folder.resolve()), "overwrite": True},
                            folder.name) for spec, folder in todo]
     for _ in (runner or InProcess()).map(requests, progress):
         pass

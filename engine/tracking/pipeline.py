@@ -235,7 +235,7 @@ class TrackParams:
 def track_job(params: TrackParams, progress: Progress) -> dict:
     """Track the footage and write the tracks, their report and dense depth: ``{"tracks": path, "report": {...}}``."""
     out = check_writable_target(params.out, params.overwrite, inputs=(params.input, params.depth))
-    options = TrackOptions(max_points=params.max_points or DEFAULT_MAX_POINTS,
+    options = TrackOptions(max_points=DEFAULT_MAX_POINTS if params.max_points is None else params.max_points,
                            frames=slice(*params.frames) if params.frames else None,
                            focal_px=params.focal_px, lens_mm=params.lens_mm, sensor_mm=params.sensor_mm,
                            depth=params.depth)
