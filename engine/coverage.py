@@ -143,6 +143,40 @@ def target_view_points(tracks: Tracks, target: CameraTrack) -> tuple[np.ndarray,
     return paired.uv_tgt, paired.vis_tgt, tracks.vis[:paired.num_frames]
 
 
+FLAT_SPREAD = 1e-3
+"""A source camera whose centre stays within this share of the tracks' distance never moved: no parallax."""
+
+FLAT_MOVE = 0.01
+"""A target camera that moves more than this share of the scene's distance from the source camera
+changes the view in ways a scene of unknown depth cannot show."""
+
+
+def flat_depth_warning(tracks: Tracks, target: CameraTrack) -> str | None:
+    """One line warning when the footage gives no depth and the target camera moves away from the source's.
+
+    A camera that only turns (a pan, a locked-off shot) shows no parallax: the tracker then keeps its
+    centre still and puts every track at one depth (:mod:`.tracking.lift`), and the new view is the footage re-projected as one flat
+    surface. That is exact while the target camera turns about the source's position and wrong once it
+    moves: it warns when the target's centre leaves the source's by more than :data:`FLAT_MOVE` of the
+    tracks' distance in any frame. None otherwise (or when the tracks have parallax).
+    """
+    seen = tracks.vis & np.isfinite(tracks.xyz).all(-1)
+    if not seen.any():
+        return None
+    source = CameraTrack(K=tracks.K, w2c=tracks.w2c, size=tracks.size, fps=tracks.fps)
+    median = float(np.median(np.linalg.norm(tracks.xyz - source.centers[:, None, :], axis=-1)[seen]))
+    if median <= 0 or np.linalg.norm(source.centers - source.centers.mean(0), axis=1).max() > FLAT_SPREAD * median:
+        return None
+    T = min(source.num_frames, target.num_frames)
+    move = np.linalg.norm(target.centers[:T] - source.centers[:T], axis=1) / median
+    if move.max() <= FLAT_MOVE:
+        return None
+    return (f"the footage shows no depth (its camera only turns), and the target camera moves up to "
+            f"{move.max():.0%} of the scene's distance away from it: the new view shows the scene as one "
+            "flat surface, so near and far things will not shift against each other (turn the target "
+            "camera about the source camera's position instead, or give depth maps with --depth)")
+
+
 def poor_coverage_warning(coverage: np.ndarray | list[float], frame_start: int = 0,
                           threshold: float = POOR_COVERAGE) -> str | None:
     """One line warning about the frames where a view is mostly what the footage never showed.
@@ -202,14 +236,17 @@ class CoverageParams:
 
 @job("coverage", CoverageParams)
 def coverage_job(params: CoverageParams, progress: Progress) -> dict:
-    """The coverage report of a target camera: :meth:`CoverageReport.to_json`."""
+    """The coverage report of a target camera: :meth:`CoverageReport.to_json` and ``warnings``
+    (:func:`flat_depth_warning`)."""
     from .geometry.camera import load_camera_json
+    from .io.tracks import load_tracks
 
     progress(0.1, "measuring coverage")
-    report = coverage_of_file(params.tracks, load_camera_json(params.camera), params.first,
-                              params.footage or None, params.threshold)
+    camera = load_camera_json(params.camera)
+    report = coverage_of_file(params.tracks, camera, params.first, params.footage or None, params.threshold)
+    flat = flat_depth_warning(load_tracks(params.tracks).subset(frames=slice(params.first, None)), camera)
     progress(1.0, "done")
-    return report.to_json(params.frame_start)
+    return report.to_json(params.frame_start) | {"warnings": [flat] if flat else []}
 
 
 def format_frame_ranges(ranges: list[tuple[int, int]]) -> str:

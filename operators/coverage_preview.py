@@ -88,6 +88,8 @@ flag poor frames and show the tracks over the camera view (green: seen by the so
         coverage_overlay.set_overlay_tracks(scene, _load_tracks_cached(self._tracks_path))
         self.report({"WARNING" if doc["poor_ranges"] else "INFO"},
                     f"Coverage of '{self._camera_name}': {doc['summary']}")
+        for warning in doc["warnings"]:
+            self.report({"WARNING"}, f"Coverage of '{self._camera_name}': {warning}")
         for area in context.screen.areas if context.screen else ():
             if area.type == "VIEW_3D":
                 area.tag_redraw()

@@ -150,8 +150,8 @@ class _RenderNewView(EngineJobMixin):
         self.report({"INFO"}, f"{self.bl_label}: {result['num_frames']} frames ({what}) in {result['out']}; "
                               f"strip '{frames.name}' on channel {frames.channel}")
         warning = poor_coverage_warning(result["coverage"], self._frame_start)
-        if warning:
-            self.report({"WARNING"}, f"'{self._camera_name}': {warning}")
+        for text in ([warning] if warning else []) + result["warnings"]:
+            self.report({"WARNING"}, f"'{self._camera_name}': {text}")
 
     def cleanup(self, context) -> None:
         if self._camera_file and os.path.exists(self._camera_file):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -10,11 +11,11 @@ import pytest
 from track2view.engine import coverage as cov
 from track2view.engine.cli import main
 from track2view.engine.errors import UserError
-from track2view.engine.geometry.camera import CameraTrack, project_points, save_camera_json
+from track2view.engine.geometry.camera import CameraTrack, project_points, save_camera_json, unproject_points
 from track2view.engine.io.tracks import Tracks, save_tracks
 from track2view.engine.jobs import run_job
 
-from .tiny_shot import orbit_camera, source_camera
+from .tiny_shot import make_tracks, orbit_camera, source_camera
 
 SIZE = (96, 64)
 
@@ -124,3 +125,16 @@ def test_cli_reports_plots_and_refuses_to_overwrite(tmp_path, capsys):
     assert main(args) == 1                      # outputs exist: refused without --overwrite
     assert "already exists" in capsys.readouterr().err
     assert main(args + ["--overwrite"]) == 0
+
+
+def test_a_shot_without_depth_warns_when_the_target_camera_moves_away():
+    cam = source_camera((160, 100), 4)
+    parallax = make_tracks(cam, 300)
+    assert cov.flat_depth_warning(parallax, orbit_camera(cam, 15.0)) is None
+    # A locked-off camera: no parallax, so every track sits at one depth (as the tracker lifts them).
+    still = CameraTrack(K=cam.K, w2c=np.repeat(cam.w2c[:1], 4, 0), size=cam.size, fps=cam.fps)
+    flat = dataclasses.replace(parallax, w2c=still.w2c,
+                               xyz=unproject_points(parallax.uv, np.full(parallax.uv.shape[:2], 5.0), still.K, still.w2c))
+    assert cov.flat_depth_warning(flat, still) is None          # the same camera: exact
+    text = cov.flat_depth_warning(flat, orbit_camera(still, 15.0))
+    assert "no depth" in text and "one flat surface" in text

@@ -67,4 +67,6 @@ def run(args: argparse.Namespace) -> int:
     warning = poor_coverage_warning(result["coverage"], result["first_frame"])
     if warning:
         print(f"warning: {warning} (frames numbered from 0 in the footage)", file=sys.stderr)
+    for warning in result["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
