@@ -151,15 +151,30 @@ FLAT_MOVE = 0.01
 changes the view in ways a scene of unknown depth cannot show."""
 
 
-def flat_depth_warning(tracks: Tracks, target: CameraTrack) -> str | None:
+def tracked_depth_source(tracks_path: str | os.PathLike) -> str | None:
+    """Where the depth of a tracks file came from, as its ``t2v track`` report says (None without a report)."""
+    import json
+
+    from .tracking.pipeline import report_path
+
+    try:
+        return json.loads(report_path(tracks_path).read_text()).get("depth_source")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def flat_depth_warning(tracks: Tracks, target: CameraTrack, depth_source: str | None = None) -> str | None:
     """One line warning when the footage gives no depth and the target camera moves away from the source's.
 
     A camera that only turns (a pan, a locked-off shot) shows no parallax: the tracker then keeps its
     centre still and puts every track at one depth (:mod:`.tracking.lift`), and the new view is the footage re-projected as one flat
     surface. That is exact while the target camera turns about the source's position and wrong once it
     moves: it warns when the target's centre leaves the source's by more than :data:`FLAT_MOVE` of the
-    tracks' distance in any frame. None otherwise (or when the tracks have parallax).
+    tracks' distance in any frame. None otherwise: the tracks have parallax, or ``depth_source``
+    (:func:`tracked_depth_source`) says the user's depth maps gave them depth.
     """
+    if depth_source is not None and depth_source.startswith("user"):
+        return None
     seen = tracks.vis & np.isfinite(tracks.xyz).all(-1)
     if not seen.any():
         return None
@@ -244,7 +259,8 @@ def coverage_job(params: CoverageParams, progress: Progress) -> dict:
     progress(0.1, "measuring coverage")
     camera = load_camera_json(params.camera)
     report = coverage_of_file(params.tracks, camera, params.first, params.footage or None, params.threshold)
-    flat = flat_depth_warning(load_tracks(params.tracks).subset(frames=slice(params.first, None)), camera)
+    flat = flat_depth_warning(load_tracks(params.tracks).subset(frames=slice(params.first, None)), camera,
+                              tracked_depth_source(params.tracks))
     progress(1.0, "done")
     return report.to_json(params.frame_start) | {"warnings": [flat] if flat else []}
 

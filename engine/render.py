@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .coverage import flat_depth_warning
+from .coverage import flat_depth_warning, tracked_depth_source
 from .dense_depth import dense_depth_for
 from .errors import UserError
 from .geometry.camera import CameraTrack, load_camera_json, save_camera_json
@@ -186,7 +186,7 @@ def render_new_view(footage: str | os.PathLike, tracks: str | os.PathLike, camer
             "footage_values": "scene-linear" if info.linear else "display (sRGB)",
             "size": list(target.size), "fps": video.fps, "hole_fraction": float(np.mean(hole_shares)),
             "coverage": [round(1.0 - h, 6) for h in hole_shares],
-            "warnings": [w for w in (flat_depth_warning(source_tracks, target),) if w],
+            "warnings": [w for w in (flat_depth_warning(source_tracks, target, tracked_depth_source(tracks)),) if w],
         }
         (tmp / "render.json").write_text(json.dumps(summary, indent=1))
     progress(1.0, f"wrote {video.num_frames} frames")

@@ -138,3 +138,5 @@ def test_a_shot_without_depth_warns_when_the_target_camera_moves_away():
     assert cov.flat_depth_warning(flat, still) is None          # the same camera: exact
     text = cov.flat_depth_warning(flat, orbit_camera(still, 15.0))
     assert "no depth" in text and "one flat surface" in text
+    # Tracked with the user's depth maps, the same shot has depth.
+    assert cov.flat_depth_warning(flat, orbit_camera(still, 15.0), "user depth sequence (rotation-only camera)") is None
