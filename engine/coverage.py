@@ -43,7 +43,8 @@ class CoverageReport:
 
     ``coverage`` (T,) and ``reference`` (T,) are shares in [0, 1]; ``tracks`` (T,) int is the number
     of tracks visible in both views; ``grid`` is the (W, H) pixels at which the target's holes were
-    measured; frame index 0 is the first frame of the tracks (and of the target camera).
+    measured; frame index 0 is the first frame of the tracks (and of the target camera). ``warnings``
+    are what the numbers do not show (:func:`flat_depth_warning`).
     """
 
     coverage: np.ndarray
@@ -51,6 +52,7 @@ class CoverageReport:
     tracks: np.ndarray
     grid: tuple[int, int]
     threshold: float = POOR_COVERAGE
+    warnings: tuple[str, ...] = ()
 
     @property
     def num_frames(self) -> int:
@@ -75,7 +77,7 @@ class CoverageReport:
 
     def to_json(self, frame_start: int = 0) -> dict:
         """A JSON-able dict: per-frame values, the grid, the threshold, the poor ranges (also as text,
-        one string each) and the :meth:`summary`."""
+        one string each), the :meth:`summary` and the ``warnings``."""
         return {
             "frame_start": int(frame_start),
             "grid": list(self.grid),
@@ -88,6 +90,7 @@ class CoverageReport:
             "poor_ranges": [list(r) for r in self.poor_ranges(frame_start)],
             "poor_text": [format_frame_ranges([r]) for r in self.poor_ranges(frame_start)],
             "summary": self.summary(frame_start),
+            "warnings": list(self.warnings),
         }
 
 
@@ -103,11 +106,13 @@ def _reduced(size: tuple[int, int], max_side: int) -> tuple[int, int]:
 
 
 def compute_coverage(tracks: Tracks, target: CameraTrack, depth: DenseDepth | None = None,
-                     threshold: float = POOR_COVERAGE, max_side: int = COVERAGE_MAX_SIDE) -> CoverageReport:
+                     threshold: float = POOR_COVERAGE, max_side: int = COVERAGE_MAX_SIDE,
+                     depth_source: str | None = None) -> CoverageReport:
     """Coverage of the ``target`` camera's view of ``tracks`` (aligned at their first frame).
 
     ``depth``: the tracks' dense depth (default: spread from the tracks without the footage);
-    ``max_side`` the longest side of the target image at which holes are measured. The report has
+    ``max_side`` the longest side of the target image at which holes are measured; ``depth_source``
+    where the tracks' depth came from (see :func:`flat_depth_warning`). The report has
     min(tracks frames, camera frames) frames.
     """
     if not 0.0 <= threshold <= 1.0:
@@ -127,7 +132,8 @@ def compute_coverage(tracks: Tracks, target: CameraTrack, depth: DenseDepth | No
     # The source camera sees again exactly the pixels with a depth.
     return CoverageReport(coverage=1.0 - holes.mean((1, 2)), reference=(depth.depth > MIN_DEPTH).mean((1, 2)),
                           tracks=(paired.vis & paired.vis_tgt).sum(1).astype(np.int64), grid=view.size,
-                          threshold=float(threshold))
+                          threshold=float(threshold),
+                          warnings=tuple(w for w in (flat_depth_warning(tracks, target, depth_source),) if w))
 
 
 def target_view_points(tracks: Tracks, target: CameraTrack) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -232,7 +238,7 @@ def coverage_of_file(tracks_path: str | os.PathLike, target: CameraTrack, first:
                                                     (start, start + tracks.num_frames), stream=True)
             frames = video.frames
         depth = dense_depth(frames, tracks)
-    return compute_coverage(tracks, target, depth, threshold=threshold)
+    return compute_coverage(tracks, target, depth, threshold=threshold, depth_source=tracked_depth_source(tracks_path))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,18 +257,14 @@ class CoverageParams:
 
 @job("coverage", CoverageParams)
 def coverage_job(params: CoverageParams, progress: Progress) -> dict:
-    """The coverage report of a target camera: :meth:`CoverageReport.to_json` and ``warnings``
-    (:func:`flat_depth_warning`)."""
+    """The coverage report of a target camera: :meth:`CoverageReport.to_json`."""
     from .geometry.camera import load_camera_json
-    from .io.tracks import load_tracks
 
     progress(0.1, "measuring coverage")
-    camera = load_camera_json(params.camera)
-    report = coverage_of_file(params.tracks, camera, params.first, params.footage or None, params.threshold)
-    flat = flat_depth_warning(load_tracks(params.tracks).subset(frames=slice(params.first, None)), camera,
-                              tracked_depth_source(params.tracks))
+    report = coverage_of_file(params.tracks, load_camera_json(params.camera), params.first,
+                              params.footage or None, params.threshold)
     progress(1.0, "done")
-    return report.to_json(params.frame_start) | {"warnings": [flat] if flat else []}
+    return report.to_json(params.frame_start)
 
 
 def format_frame_ranges(ranges: list[tuple[int, int]]) -> str:

@@ -287,8 +287,8 @@ def unsupported_depths(x: np.ndarray, y: np.ndarray, inv: np.ndarray, shape: tup
     counts = np.stack([cv2.boxFilter(c, -1, window, normalize=False, borderType=cv2.BORDER_CONSTANT)
                        for c in counts])
     near = counts[:, rows, cols]                                        # (bins, N): tracks around each track
-    b = bins + 1
-    alike = near[b - 1, np.arange(len(b))] + near[b, np.arange(len(b))] + near[b + 1, np.arange(len(b))] - 1
+    b, each = bins + 1, np.arange(len(bins))
+    alike = near[b - 1, each] + near[b, each] + near[b + 1, each] - 1
     around = near.sum(0) - 1
     return (around >= 2 * MIN_SUPPORT) & (alike < MIN_SUPPORT)
 

@@ -138,8 +138,8 @@ def _type_name(hint: Any) -> str:
 
 
 def _matches(value: Any, hint: Any) -> bool:
-    """Whether the JSON value ``value`` fits the annotation ``hint`` (str, int, float, bool, list, dict,
-    tuples, unions and Optional, Any)."""
+    """Whether the JSON value ``value`` fits the annotation ``hint`` (str, int, float, bool, ``list[...]``,
+    dict, unions and Optional, Any)."""
     if hint is Any:
         return True
     origin = typing.get_origin(hint)
@@ -151,12 +151,9 @@ def _matches(value: Any, hint: Any) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool)
-    if origin in (list, tuple, Sequence):
-        args = [a for a in typing.get_args(hint) if a is not Ellipsis]
-        return isinstance(value, (list, tuple)) and (not args or all(_matches(v, args[0]) for v in value))
-    if origin in (dict, Mapping):
-        return isinstance(value, dict)
-    return isinstance(value, hint)
+    if origin is list:
+        return isinstance(value, (list, tuple)) and all(_matches(v, typing.get_args(hint)[0]) for v in value)
+    return isinstance(value, origin or hint)
 
 
 def make_params(name: str, raw: Mapping | Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,12 +20,11 @@ LINE_EVERY_S = 10.0
 def progress_bar() -> Iterator[Callable[[float, str], None]]:
     """Yields ``progress(fraction in [0, 1], message)``.
 
-    On a terminal it advances a tqdm bar (never backwards). Otherwise (stderr is a file or a pipe) it
-    prints a plain line ``[ 42%] message`` when the message's step changes (its text before the last
-    ':' or digits), and at most every :data:`LINE_EVERY_S` seconds in between, so logs stay readable.
+    On a terminal it advances a tqdm bar (never backwards); otherwise (stderr is a file or a pipe)
+    it prints :func:`log_lines`.
     """
     if not sys.stderr.isatty():
-        yield _log_lines(sys.stderr)
+        yield log_lines(sys.stderr)
         return
     from tqdm import tqdm
 
@@ -36,13 +36,16 @@ def progress_bar() -> Iterator[Callable[[float, str], None]]:
         yield progress
 
 
-def _log_lines(stream) -> Callable[[float, str], None]:
+def log_lines(stream, every: float = LINE_EVERY_S) -> Callable[[float, str], None]:
+    """``progress(fraction, message)`` printing plain lines ``[ 42%] message`` to ``stream``: when the
+    step changes (the message without its counts and parentheses), and at most every ``every`` seconds
+    within a step, so logs stay readable."""
     last = {"step": None, "time": 0.0}
 
     def progress(fraction: float, message: str) -> None:
-        step = message.rstrip("0123456789/ ").rsplit(":", 1)[0]
+        step = re.sub(r"\d+|\(.*?\)", "", message)
         now = time.monotonic()
-        if step != last["step"] or now - last["time"] >= LINE_EVERY_S or fraction >= 1.0:
+        if step != last["step"] or now - last["time"] >= every or fraction >= 1.0:
             last["step"], last["time"] = step, now
             print(f"[{fraction:4.0%}] {message}", file=stream, flush=True)
 

@@ -32,11 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from ..coverage import coverage_of_file, flat_depth_warning, format_frame_ranges, tracked_depth_source
+    from ..coverage import coverage_of_file, format_frame_ranges
     from ..coverage_plot import save_coverage_plot
     from ..geometry.camera import load_camera_json
     from ..io.atomic import atomic_file, check_writable_target
-    from ..io.tracks import load_tracks
 
     outputs = [p for p in (args.plot, args.json) if p is not None]
     for path in outputs:
@@ -53,10 +52,8 @@ def run(args: argparse.Namespace) -> int:
     ranges = report.poor_ranges(args.frame_start)
     text = format_frame_ranges(ranges) or "none"
     print(f"mean {report.coverage.mean():.3f}, min {report.coverage.min():.3f}; poor frames: {text}")
-    flat = flat_depth_warning(load_tracks(args.tracks), load_camera_json(args.camera),
-                              tracked_depth_source(args.tracks))
-    if flat:
-        print(f"warning: {flat}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json is not None:
         with atomic_file(args.json) as tmp:
             tmp.write_text(json.dumps(report.to_json(args.frame_start), indent=1))

@@ -32,23 +32,16 @@ DEFAULTS = {"vae": {"steps": 400, "batch_size": 2, "lr": 1e-3, "crop": 64},
             "dit": {"steps": 2000, "batch_size": 4, "lr": 3e-4},
             "refiner": {"steps": 2000, "batch_size": 8, "lr": 1e-3, "crop": 128}}
 REFINER_HELD_OUT_CLIPS = 2
-LOG_EVERY_S = 5.0
-"""Seconds between the progress lines of a training run's data preparation."""
 
 
 def _log_lines(info):
-    """A Progress printing its messages as log lines on the main rank, one per :data:`LOG_EVERY_S` and the last."""
-    import time
+    """A Progress of a training run's data preparation: log lines on the main rank (:func:`._progress.log_lines`)."""
+    import sys
 
     from ..jobs import Progress
+    from ._progress import log_lines
 
-    last = [0.0]
-
-    def line(fraction: float, message: str) -> None:
-        if info.is_main and (fraction >= 1.0 or time.monotonic() - last[0] >= LOG_EVERY_S):
-            last[0] = time.monotonic()
-            print(message, flush=True)
-    return Progress(line)
+    return Progress(log_lines(sys.stdout) if info.is_main else None)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
