@@ -74,7 +74,7 @@ def _stage(tmp_path: Path, out: str, steps: int, lr: float = 1e-3, cond: str = "
                               refiner=None)
     train, val = split_samples(data)
     pairs = encode_pairs(pipe, train + val, SIDE, data)
-    options = TrainOptions(out=tmp_path / out, steps=steps, batch_size=2, lr=lr, progress=False, **kw)
+    options = TrainOptions(out=tmp_path / out, steps=steps, batch_size=2, lr=lr, **kw)
     return pipe, dit_stage(pipe, pairs, pairs, options, SIDE), options
 
 
@@ -112,8 +112,12 @@ def test_resume_continues_from_the_same_step(tmp_path):
         run_loop(*_stage(tmp_path, "interrupted", steps=6, checkpoint_every=3)[1:])
     pipe_c, stage_c, options_c = _stage(tmp_path, "interrupted", steps=6, checkpoint_every=3, val_every=3,
                                         resume=True)
-    summary = run_loop(stage_c, options_c)
+    reports = []
+    summary = run_loop(stage_c, options_c, progress=lambda fraction, message: reports.append((fraction, message)))
     assert summary["start_step"] == 3
+    # Progress goes on from where the run left off, one report per step.
+    assert [f for f, _ in reports] == pytest.approx([4 / 6, 5 / 6, 1.0])
+    assert reports[-1][1].startswith("train dit: step 6/6, loss ")
     full = [(r["step"], r["loss"]) for r in read_log(options.out) if "loss" in r]
     resumed = [(r["step"], r["loss"]) for r in read_log(options_c.out) if "loss" in r]
     assert full == resumed and len(full) == 6
@@ -164,7 +168,7 @@ def _refiner_example(seed: int, T: int = 3) -> RefinerExample:
 def test_refiner_learns_what_the_warp_misses_and_round_trips(tmp_path):
     pipe = build_pipeline("tiny", seed=0)
     examples = [_refiner_example(s) for s in range(4)]
-    options = TrainOptions(out=tmp_path / "refiner", steps=120, batch_size=4, lr=3e-3, progress=False,
+    options = TrainOptions(out=tmp_path / "refiner", steps=120, batch_size=4, lr=3e-3,
                            val_every=1000, checkpoint_every=1000)
     stage = refiner_stage(pipe, examples[:3], examples[3:], options, crop=SIDE)
     before = stage.validate()

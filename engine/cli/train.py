@@ -25,6 +25,7 @@ Multi-GPU: `torchrun --nproc_per_node=G -m track2view.engine train ...` (same fl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 
@@ -162,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
     from ..train.data import encode_pairs, split_samples
     from ..train.distributed import init_distributed
     from ..train.loop import TrainOptions, dit_stage, run_loop, vae_stage
+    from ._progress import progress_bar
 
     _check(args)
     defaults = DEFAULTS[args.stage]
@@ -193,7 +195,8 @@ def run(args: argparse.Namespace) -> int:
         pipe = build_for_training(args, info.device)
         pairs = encode_pairs(pipe, train + val, args.size, args.data, _log_lines(info))
         stage = dit_stage(pipe, pairs[:len(train)], pairs[len(train):], options, args.size, info=info)
-    summary = run_loop(stage, options, info)
+    with progress_bar() if info.is_main else contextlib.nullcontext() as progress:
+        summary = run_loop(stage, options, info, progress)
     if info.is_main:
         summary |= {"stage": args.stage, "config": args.config, "cond": args.cond, "data": str(args.data),
                     "train_pairs": len(train), "val_pairs": len(val), "seed": args.seed, "size": args.size}

@@ -6,8 +6,9 @@ JSON object per step: step, loss, lr, seconds; validation rows carry ``val_*`` k
 cosine learning rate after the warm-up (:func:`learning_rate`), a validation
 pass every ``val_every`` steps and at the end, checkpoints every ``checkpoint_every`` steps and at
 the end (``<out>/checkpoints``), ``resume`` from the latest one (same step, same weights, same
-optimizer state, same future batches), and a tqdm progress bar. Under ``torchrun`` the trained
-modules run in DDP (:mod:`.distributed`).
+optimizer state, same future batches), and progress reports (step, loss, speed) to the caller's
+:class:`~..jobs.Progress` (``t2v train``: a bar on a terminal, plain lines in a log). Under ``torchrun``
+the trained modules run in DDP (:mod:`.distributed`).
 
 Outputs: stage ``vae`` writes ``<out>/vae`` (``AutoencoderKLWan.save_pretrained``); stage ``dit``
 writes ``<out>/model`` (``Track2ViewPipeline.save_pretrained``, the folder the add-on loads).
@@ -28,6 +29,7 @@ import torch.nn.functional as F
 
 from ..errors import UserError
 from ..io.atomic import atomic_file
+from ..jobs import Progress
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, step_generator
 from .distributed import DistInfo, barrier, wrap
 
@@ -52,7 +54,6 @@ class TrainOptions:
     val_every: int = 100
     grad_clip: float = 1.0
     weight_decay: float = 0.01
-    progress: bool = True
     time_budget_s: float | None = None  # stop (validate, checkpoint, save) once this much wall time has passed
     lr_schedule: str = "constant"  # after the warm-up: "constant", or "cosine" (down to 0 at the last step)
 
@@ -95,8 +96,10 @@ def _truncate_log(out: Path, step: int) -> None:
         tmp.write_text("".join(r + "\n" for r in rows))
 
 
-def run_loop(stage: Stage, options: TrainOptions, info: DistInfo = SINGLE_PROCESS) -> dict:
+def run_loop(stage: Stage, options: TrainOptions, info: DistInfo = SINGLE_PROCESS,
+             progress: Progress | None = None) -> dict:
     """Train ``stage`` for ``options.steps`` steps (see the module docstring); returns a summary.
+    The main rank reports every step to ``progress`` and prints each validation as a line.
 
     Raises:
         UserError: ``out`` already holds a run and ``resume`` is off, or the checkpoint does not fit.
@@ -125,8 +128,7 @@ def run_loop(stage: Stage, options: TrainOptions, info: DistInfo = SINGLE_PROCES
 
     from tqdm import tqdm
 
-    bar = tqdm(total=options.steps, initial=start, desc=f"train {stage.name}", unit="step",
-               disable=not (options.progress and info.is_main))
+    progress = Progress.of(progress if info.is_main else None)
     summary: dict = {"start_step": start}
     t0 = time.perf_counter()
     loss_value = math.nan
@@ -151,16 +153,18 @@ def run_loop(stage: Stage, options: TrainOptions, info: DistInfo = SINGLE_PROCES
         if info.is_main:
             _log(out, {"step": done, "loss": loss_value, "lr": lr, "grad_norm": float(grad_norm),
                        "seconds": round(time.perf_counter() - t0, 3)})
-            bar.set_postfix(loss=f"{loss_value:.4f}")
-            bar.update(1)
+            rate = (done - start) / max(time.perf_counter() - t0, 1e-9)
+            progress(done / options.steps, f"train {stage.name}: step {done}/{options.steps}, loss {loss_value:.4f} "
+                                           f"({rate:.2f} steps/s)")
         if done % options.val_every == 0 or last:
             if info.is_main:
                 model.eval()
                 metrics = stage.validate()
                 model.train()
                 _log(out, {"step": done} | {f"val_{k}": v for k, v in metrics.items()})
-                bar.write(f"step {done}: loss {loss_value:.4f}  " + "  ".join(f"val_{k} {v:.4f}"
-                                                                            for k, v in metrics.items()))
+                # tqdm.write: above a progress bar on a terminal, a plain line in a log.
+                tqdm.write(f"step {done}: loss {loss_value:.4f}  " + "  ".join(f"val_{k} {v:.4f}"
+                                                                             for k, v in metrics.items()))
                 summary["validation"] = metrics
         if done % options.checkpoint_every == 0 or last:
             if info.is_main:
@@ -169,7 +173,6 @@ def run_loop(stage: Stage, options: TrainOptions, info: DistInfo = SINGLE_PROCES
             barrier(info)
         if out_of_time:
             break
-    bar.close()
     summary |= {"steps": done if options.steps > start else start, "loss": loss_value,
                 "seconds": time.perf_counter() - t0, "stopped_by_time_budget": bool(out_of_time)}
     if info.is_main:
