@@ -59,7 +59,12 @@ mkdir -p data/synth/refiner && for clip in data/synth/train/*_00001[01]?; do ln 
 $T2V train --stage refiner --data data/synth/refiner --model out/train/dit_v2_tracks/model --out out/train/refiner_v3 \
     --steps "${REFINER_STEPS:-3000}" --batch-size 8 --crop 128 --lr 1e-3 --val-every 250 --checkpoint-every 250
 
-# 8. Ship the track model with its refiner (the camera baseline stays in out/train/dit_v2_camera/model).
-rm -rf models/default.new && cp -r out/train/refiner_v3/model models/default.new
-cp models/default/README.md models/default.new/ 2>/dev/null || true
-rm -rf models/default && mv models/default.new models/default
+# 8. Ship the track model with its refiner, and the camera baseline for `t2v eval` (models/baselines/camera,
+#    kept out of the extension by the manifest).
+ship() {
+  rm -rf "$2.new" && mkdir -p "$(dirname "$2")" && cp -r "$1" "$2.new"
+  cp "$2/README.md" "$2.new/" 2>/dev/null || true
+  rm -rf "$2" && mv "$2.new" "$2"
+}
+ship out/train/refiner_v3/model models/default
+ship out/train/dit_v2_camera/model models/baselines/camera

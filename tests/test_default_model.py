@@ -1,4 +1,5 @@
-"""The built-in default model (models/default) loads safely and produces frames through the pipeline."""
+"""The built-in default model (models/default) loads safely and produces frames through the pipeline; the
+committed camera baseline (models/baselines/camera) stays out of the extension."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ import pytest
 
 from track2view.engine.curation.samples import load_sample
 from track2view.engine.model.conditioner_cache import onnx_file_name
-from track2view.engine.model.model_folder import DEFAULT_MODEL_DIR, default_model_folder
+from track2view.engine.model.model_folder import (
+    CAMERA_BASELINE_DIR,
+    DEFAULT_MODEL_DIR,
+    camera_baseline_folder,
+    default_model_folder,
+)
 from track2view.engine.model.pipeline import Track2ViewPipeline
 
 from .test_train import FRAMES, make_dataset
@@ -24,6 +30,19 @@ def test_default_model_is_small_safetensors_only():
     assert sum(p.stat().st_size for p in files) < MAX_MODEL_MB * 2**20
     assert {p.suffix for p in files} <= {".json", ".safetensors", ".md", ".onnx"}
     assert json.loads((DEFAULT_MODEL_DIR / "model_index.json").read_text())["max_side"] > 0
+
+
+def test_camera_baseline_is_small_safetensors_only_and_stays_out_of_the_extension():
+    from track2view.engine.packaging import iter_extension_files, read_manifest
+
+    assert camera_baseline_folder() == CAMERA_BASELINE_DIR
+    files = [p for p in CAMERA_BASELINE_DIR.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) < MAX_MODEL_MB * 2**20
+    assert {p.suffix for p in files} <= {".json", ".safetensors", ".md"}
+    root = DEFAULT_MODEL_DIR.parents[1]
+    shipped = [p.as_posix() for p in iter_extension_files(root, read_manifest(root)["build"]["paths_exclude_pattern"])]
+    assert "models/default/model_index.json" in shipped
+    assert not [p for p in shipped if p.startswith("models/baselines/")]
 
 
 def test_default_model_ships_the_export_of_its_own_conditioner():

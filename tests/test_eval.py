@@ -150,6 +150,19 @@ def test_methods_without_weights_are_missing_not_dropped(tmp_path):
         resolve_methods(["track2view"], tmp_path / "nowhere", None)
 
 
+def test_eval_compares_the_shipped_models_unless_told_otherwise(tmp_path):
+    from track2view.engine.cli import build_parser
+    from track2view.engine.cli.eval import eval_config
+    from track2view.engine.model.model_folder import CAMERA_BASELINE_DIR, DEFAULT_MODEL_DIR
+
+    config = eval_config(build_parser().parse_args(["eval", "--out", str(tmp_path / "o")]))
+    assert config.model == DEFAULT_MODEL_DIR and config.camera_model == CAMERA_BASELINE_DIR
+    assert [s.missing for s in resolve_methods(["camera", "track2view"], config.model, config.camera_model)] == [None, None]
+    mine = tmp_path / "mine"
+    config = eval_config(build_parser().parse_args(["eval", "--out", str(tmp_path / "o"), "--camera-model", str(mine)]))
+    assert config.camera_model == mine
+
+
 def test_eval_end_to_end_on_an_analytic_clip(tmp_path):
     from track2view.engine.eval.harness import EvalConfig, run_eval
     from track2view.engine.eval.suite import EvalCase

@@ -1,9 +1,10 @@
 """Evaluate new-view methods on the synthetic bench clips: camera accuracy, fidelity, 4D consistency.
 
 Runs every case of a suite (quick: 2 static + 2 dynamic bench clips × targets cam1, cam2; full: 24
-clips × cam1, cam2) with each method — identity (the source video), warp (geometric warp), camera (the
-camera-embedding baseline, --camera-model DIR) and track2view (our model, --model DIR) — on the
-geometry our tracker estimates from the source video. A model method without a folder is reported
+clips × cam1, cam2) with each method — identity (the source video), warp (geometric warp), warp-inpaint
+(the warp's holes inpainted by OpenCV), camera (the camera-embedding baseline, --camera-model DIR, by
+default the committed models/baselines/camera) and track2view (our model, --model DIR, by default the
+built-in default model) — on the geometry our tracker estimates from the source video. A model method without a folder is reported
 as missing; add `oracle` (the ground-truth target video) to see each metric's ceiling. Camera poses
 of the generated videos: pycolmap (`--pose-estimator colmap`, the protocol, default) or our flow
 tracks + camera solve (`--pose-estimator tracks`). Metrics and protocols: engine/eval/harness.py. The bench clips come from
@@ -12,7 +13,7 @@ tracks + camera solve (`--pose-estimator tracks`). Metrics and protocols: engine
 Writes OUT/results.json, OUT/results.md (the table), OUT/plots/*.png and OUT/videos/.
 
 Example:
-  t2v eval --suite quick --methods identity,warp,camera,track2view --model models/t2v --out out/eval_quick
+  t2v eval --suite quick --methods identity,warp,warp-inpaint,oracle,camera,track2view --pose-estimator tracks --out out/eval_quick
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
                         help=f"comma-separated, of {','.join(METHODS)} (default {','.join(DEFAULT_METHODS)}; "
                              "oracle = the ground-truth target video, the metrics' ceiling)")
-    parser.add_argument("--model", type=Path, help="Track2View model folder (diffusers layout)")
-    parser.add_argument("--camera-model", type=Path, help="camera-embedding baseline model folder")
+    parser.add_argument("--model", type=Path,
+                        help="Track2View model folder (diffusers layout; default: the built-in default model)")
+    parser.add_argument("--camera-model", type=Path,
+                        help="camera-embedding baseline model folder (default: models/baselines/camera, the "
+                             "baseline trained with the default model's data and budget)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (must not exist)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help=f"folder holding bench/ (t2v synth --preset bench --out ...; default {DEFAULT_DATA})")
@@ -53,9 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def eval_config(args: argparse.Namespace):
     """The harness's EvalConfig of parsed ``t2v eval`` arguments."""
     from ..eval.harness import EvalConfig
+    from ..model.model_folder import camera_baseline_folder, default_model_folder
 
     return EvalConfig(suite=args.suite, methods=[m.strip() for m in args.methods.split(",") if m.strip()],
-                      out=args.out, data=args.data, model=args.model, camera_model=args.camera_model,
+                      out=args.out, data=args.data, model=args.model or default_model_folder(),
+                      camera_model=args.camera_model or camera_baseline_folder(),
                       cache=None if args.no_cache else args.cache, device=args.device, steps=args.steps,
                       overwrite=args.overwrite, pose_estimator=args.pose_estimator)
 

@@ -38,6 +38,9 @@ MODEL_INDEX_NAME = "model_index.json"
 # the environment variable overrides its location (empty: no default model, e.g. for tests).
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
 DEFAULT_MODEL_ENV = "TRACK2VIEW_DEFAULT_MODEL"
+# The camera-embedding baseline trained with the default model's data and budget (`make train-default`), kept
+# in the repository for `t2v eval`; not part of the extension (the manifest's build excludes it).
+CAMERA_BASELINE_DIR = DEFAULT_MODEL_DIR.parent / "baselines" / "camera"
 
 
 def default_model_folder() -> Path | None:
@@ -46,6 +49,11 @@ def default_model_folder() -> Path | None:
     override = os.environ.get(DEFAULT_MODEL_ENV)
     folder = DEFAULT_MODEL_DIR if override is None else (Path(override) if override else None)
     return folder if folder is not None and (folder / MODEL_INDEX_NAME).is_file() else None
+
+
+def camera_baseline_folder() -> Path | None:
+    """The committed camera-embedding baseline (``models/baselines/camera`` of the repo), or None if absent."""
+    return CAMERA_BASELINE_DIR if (CAMERA_BASELINE_DIR / MODEL_INDEX_NAME).is_file() else None
 
 
 def refuse_pickles(path: Path) -> None:
