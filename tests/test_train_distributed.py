@@ -38,8 +38,8 @@ def recording_save(*args, **kwargs):
     return save_checkpoint(*args, **kwargs)
 
 
-def recording_loop(stage, options, info):
-    summary = run_loop(stage, options, info)
+def recording_loop(stage, options, info, progress=None):
+    summary = run_loop(stage, options, info, progress)
     digest = hashlib.sha256()
     for name, module in sorted(stage.modules.items()):
         for key, value in sorted(module.state_dict().items()):
