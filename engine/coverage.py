@@ -24,6 +24,7 @@ import numpy as np
 
 from .dense_depth import MIN_DEPTH, DenseDepth, cached_dense_depth, dense_depth, scaled_intrinsics
 from .errors import UserError
+from .frame_ranges import format_frame_ranges, frame_ranges
 from .geometry.camera import CameraTrack
 from .io.tracks import Tracks
 from .jobs import Progress, job
@@ -267,11 +268,6 @@ def coverage_job(params: CoverageParams, progress: Progress) -> dict:
     return report.to_json(params.frame_start)
 
 
-def format_frame_ranges(ranges: list[tuple[int, int]]) -> str:
-    """``[(3, 5), (9, 9)]`` → ``"3-5, 9"`` (inclusive ranges); ``""`` for no ranges."""
-    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges)
-
-
 def poor_coverage_frames(coverage: np.ndarray | list[float], threshold: float = POOR_COVERAGE,
                          frame_start: int = 0) -> list[tuple[int, int]]:
     """Inclusive (first, last) frame ranges where ``coverage`` (T,) is below ``threshold``.
@@ -279,15 +275,4 @@ def poor_coverage_frames(coverage: np.ndarray | list[float], threshold: float = 
     Frame i of ``coverage`` is numbered ``frame_start + i`` (e.g. the scene's first frame).
     Example: ``poor_coverage_frames([0.9, 0.5, 0.4, 0.9, 0.3], 0.6, 10) == [(11, 12), (14, 14)]``.
     """
-    poor = np.asarray(coverage, float) < threshold
-    ranges = []
-    start = None
-    for i, flag in enumerate(poor):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            ranges.append((frame_start + start, frame_start + i - 1))
-            start = None
-    if start is not None:
-        ranges.append((frame_start + start, frame_start + len(poor) - 1))
-    return ranges
+    return frame_ranges(np.asarray(coverage, float) < threshold, frame_start)

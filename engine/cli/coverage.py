@@ -32,8 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from ..coverage import coverage_of_file, format_frame_ranges
+    from ..coverage import coverage_of_file
     from ..coverage_plot import save_coverage_plot
+    from ..frame_ranges import format_frame_ranges
     from ..geometry.camera import load_camera_json
     from ..io.atomic import atomic_file, check_writable_target
 

@@ -4,7 +4,10 @@ With parallax (a translating camera): two-view initialisation from frame 0 and t
 with enough parallax (essential matrix), then every other frame registered by PnP against the
 points triangulated so far (new points triangulated as frames come in), then a global bundle
 adjustment on a subsample of tracks (:func:`.geometry.bundle_adjust`). A frame PnP cannot
-register keeps its neighbour's pose and is listed in the report. Without parallax (locked-off
+register keeps its neighbour's pose and is listed in the report, and so is a frame whose
+bundle-adjusted points span a small patch of the image (:func:`support_shares`): points in one small
+patch cannot tell the camera turning from moving, so its pose there may be off by degrees.
+Without parallax (locked-off
 or purely rotating camera) the poses are rotation-only, fitted to the tracks' rays; so they are too
 when :data:`ROTATION_FIT_SHARE` of the tracks fit a rotation (a pan with things moving in the shot,
 whose tracks leave the homography as parallax would).
@@ -27,6 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..frame_ranges import format_frame_ranges, frame_ranges
 from ..jobs import Progress
 from .geometry import (
     bundle_adjust,
@@ -70,6 +74,7 @@ FOCAL_WEAK_TIES = 3  # this many tied candidates: the report calls the focal len
 FOCAL_SEARCH_FRAMES = 12  # frames and points of each focal candidate's trial solve
 FOCAL_SEARCH_POINTS = 300
 FOCAL_PRIOR_FOV_DEG = 50.0  # tied focal candidates: the field of view preferred (a normal lens)
+WEAK_SUPPORT_SHARE = 0.05  # a frame whose solved points span less of the image than this has an uncertain pose
 
 
 @dataclasses.dataclass
@@ -151,6 +156,30 @@ def _register(cv2, X, known, uv_t, vis_t, K, guess):
     return w2c
 
 
+def support_shares(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(T,) share of the image (``size`` = (W, H) pixels) that each frame's visible points span: the area
+    of the box between their 5th and 95th percentiles in x and in y over the image's area; 0 for a frame
+    with fewer than :data:`MIN_PNP_POINTS` points."""
+    shares = np.zeros(len(uv))
+    for t in range(len(uv)):
+        seen = uv[t, vis[t]]
+        if len(seen) >= MIN_PNP_POINTS:
+            low, high = np.percentile(seen, [5, 95], axis=0)
+            shares[t] = float(np.prod((high - low) / np.asarray(size, float)))
+    return shares
+
+
+def weak_frames_warning(weak_frames: list[int], frame_start: int = 0) -> str | None:
+    """The artist's warning about a solve's ``weak_frames`` (frame i numbered ``frame_start + i``), or None."""
+    ranges = frame_ranges(np.isin(np.arange(max(weak_frames, default=-1) + 1), weak_frames), frame_start)
+    if not ranges:
+        return None
+    return (f"frames {format_frame_ranges(ranges)}: the camera there rests on tracked points in under "
+            f"{WEAK_SUPPORT_SHARE:.0%} of the image, which cannot tell it turning from moving, so its pose may be "
+            "off by degrees; leave those frames out (--frames), or give depth maps (--depth) or another tracker's "
+            "result (t2v import-tracks)")
+
+
 def _ba_subset(vis: np.ndarray, ok: np.ndarray, limit: int) -> np.ndarray:
     """Indices of up to ``limit`` usable points, longest tracks first."""
     idx = np.nonzero(ok)[0]
@@ -158,9 +187,10 @@ def _ba_subset(vis: np.ndarray, ok: np.ndarray, limit: int) -> np.ndarray:
 
 
 def solve_incremental(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, init_frame: int,
-                      refine_focal: bool, max_points: int = BA_MAX_POINTS,
+                      refine_focal: bool, size: tuple[int, int], max_points: int = BA_MAX_POINTS,
                       rounds: int = BA_ROUNDS) -> CameraSolution | None:
-    """Two-view init (0, ``init_frame``), PnP registration of the rest, global BA. None if init fails."""
+    """Two-view init (0, ``init_frame``), PnP registration of the rest, global BA. None if init fails.
+    ``size`` (W, H) is the image's, for the report's ``weak_frames`` (:func:`support_shares`)."""
     import cv2
 
     T = len(uv)
@@ -202,8 +232,11 @@ def solve_incremental(uv: np.ndarray, vis: np.ndarray, K: np.ndarray, init_frame
                                                                            BA_OUTLIER_MIN_PX))
         sel, X_sel = sel[inlier], X_sel[inlier]
         K, w2c, _, median_err = bundle_adjust(uv[:, sel], vis[:, sel], K, w2c, X_sel, 0, refine_focal)
+    support = support_shares(uv[:, sel], vis[:, sel], size)
+    weak = [t for t in good if support[t] < WEAK_SUPPORT_SHARE]
     report = {"init_frames": [0, int(init_frame)], "fallback_frames": sorted(int(t) for t in fallback),
-              "ba_points": int(len(sel)), "ba_median_error_px": round(median_err, 3)}
+              "ba_points": int(len(sel)), "ba_median_error_px": round(median_err, 3),
+              "min_support_share": round(float(support[good].min()), 3), "weak_frames": weak}
     return CameraSolution(K=K, w2c=w2c, mode="parallax", report=report)
 
 
@@ -349,7 +382,7 @@ def _focal_trial(uv, vis, size, init_frame):
     scores = {}
     for fov in FOCAL_CANDIDATES_FOV_DEG:
         f = max(size) / 2 / np.tan(np.radians(fov) / 2)
-        sol = solve_incremental(uv[frames], vis[frames], intrinsics(f, size), sub_init, False,
+        sol = solve_incremental(uv[frames], vis[frames], intrinsics(f, size), sub_init, False, size,
                                 max_points=FOCAL_SEARCH_POINTS, rounds=1)
         if sol is not None:
             scores[f] = sol.report["ba_median_error_px"] + 10.0 * len(sol.report["fallback_frames"])
@@ -387,7 +420,7 @@ def _solve_parallax(uv: np.ndarray, vis: np.ndarray, size: tuple[int, int], foca
                   else f"weakly constrained: {tied} candidates fit equally well; started from the one nearest a "
                        f"{FOCAL_PRIOR_FOV_DEG:g}° field of view")
     say(0.4, "registering frames")
-    sol = solve_incremental(uv, vis, K, init, refine_focal=refine)
+    sol = solve_incremental(uv, vis, K, init, refine_focal=refine, size=size)
     if sol is not None:
         if refine and tied >= FOCAL_WEAK_TIES:
             fov = np.degrees(2 * np.arctan(max(size) / 2 / float(sol.K[0, 0])))

@@ -26,7 +26,7 @@ from ..io.atomic import atomic_file, check_writable_target
 from ..io.tracks import Tracks, save_tracks
 from ..io.video import Footage, read_frames, require_whole_range
 from ..jobs import Progress, job
-from .camera_solve import solve_camera
+from .camera_solve import solve_camera, weak_frames_warning
 from .depth_input import load_depth_sequence
 from .flow_tracks import track_flow
 from .lift import lift_tracks
@@ -162,8 +162,12 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
               **camera.report, "focal_px": round(float(K[0, 0]), 2), **lifted.report,
               "world": "frame 0 camera at the origin looking along +Y, +Z up",
               "timings_s": timings}
-    if footage.notes:
-        report["warnings"] = list(footage.notes)
+    warnings = list(footage.notes)
+    weak = weak_frames_warning(camera.report.get("weak_frames", []), footage.start)
+    if weak:
+        warnings.append(weak)
+    if warnings:
+        report["warnings"] = warnings
     if flow.query_index is not None and options.queries is not None:
         report["query_index"] = flow.query_index.tolist()
     if camera.mode == "rotation":
