@@ -62,7 +62,8 @@ class TRACK2VIEW_OT_reconstruct_tracks(EngineJobMixin, bpy.types.Operator):
     job = "track"
 
     max_points: IntProperty(name="Max Points", default=DEFAULT_MAX_POINTS, min=100, max=200000,
-                            description="Most tracks in all")
+                            description="Most tracks per 50 frames of the shot (a longer shot gets more as it "
+                                        "goes on, up to 4 times as many in all)")
     use_camera_lens: BoolProperty(name="Use Camera Lens", default=False,
                                   description="Take the focal length from the source camera's lens and sensor "
                                               "instead of estimating it")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from track2view.engine.tracking.flow_tracks import FILL_SHARE, track_flow
+from track2view.engine.tracking.flow_tracks import (
+    BUDGET_FRAMES,
+    FILL_SHARE,
+    MAX_BUDGET_FACTOR,
+    point_budget,
+    track_flow,
+)
 
 from .tracking_scene import noise_texture
 
@@ -37,3 +43,18 @@ def test_plain_surfaces_get_untextured_tracks_on_a_budget_of_their_own():
     assert filled.vis[:, plain].sum(0).min() >= 3  # they last: the smooth flow carries them along
     # The textured tracks are the same as without filling: their budget is untouched.
     np.testing.assert_allclose(filled.uv[:, filled.textured], corners.uv, atol=1e-4)
+
+
+def test_a_long_shot_keeps_getting_new_points_as_old_ones_leave():
+    """A 150-frame pan across a texture (2 px a frame): every point leaves the view within 48 frames.
+    The budget grows after the first BUDGET_FRAMES frames, so the last frames are tracked as densely as the first."""
+    texture = noise_texture(3, size=512)
+    T = 150
+    frames = np.stack([texture[100:164, 2 * t:2 * t + 96] for t in range(T)])
+    flow = track_flow(frames, max_points=200)
+    live = flow.vis[:, flow.textured].sum(1)
+    assert live[-1] >= 0.6 * live[0], live[::10]
+    assert flow.num_points > 2 * 200
+    assert point_budget(200, 0) == point_budget(200, BUDGET_FRAMES - 1) == 200
+    assert point_budget(200, 2 * BUDGET_FRAMES - 1) == 400
+    assert point_budget(200, 100 * BUDGET_FRAMES) == MAX_BUDGET_FACTOR * 200

@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resample", action="store_true",
                         help="retime/resize each target to its source instead of refusing mismatched views")
     parser.add_argument("--max-points", type=int, default=DEFAULT_MAX_POINTS,
-                        help=f"tracker budget over the joined clip (default {DEFAULT_MAX_POINTS})")
+                        help=f"tracker budget per 50 frames of the joined clip (default {DEFAULT_MAX_POINTS})")
     parser.add_argument("--overwrite", action="store_true", help="redo samples that already exist in --out")
     add_ray_argument(parser, "pairs")
     add_lens_arguments(parser)

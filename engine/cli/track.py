@@ -42,8 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="video file (mp4/mov/avi/mkv) or folder of images")
     parser.add_argument("--out", type=Path, required=True, help="tracks file to write (.npz)")
     parser.add_argument("--max-points", type=int, default=DEFAULT_MAX_POINTS,
-                        help=f"most textured tracks in all (default {DEFAULT_MAX_POINTS}); plain surfaces get "
-                             "up to a quarter as many more, to render them")
+                        help=f"most textured tracks per 50 frames (default {DEFAULT_MAX_POINTS}; a longer shot gets "
+                             "more as it goes on, up to 4 times as many in all); plain surfaces get up to a quarter "
+                             "as many more, to render them")
     parser.add_argument("--frames", help="frame range A:B of the input (0-based, B exclusive)")
     add_lens_arguments(parser)
     parser.add_argument("--depth", type=Path, help="folder of per-frame depth maps (.npy/.exr/16-bit .png mm)")

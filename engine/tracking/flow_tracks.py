@@ -4,7 +4,9 @@ Every frame pair gets a forward and a backward flow field. A point moves with th
 if the backward flow does not bring it back within :data:`FB_TOLERANCE_PX` (+ a share of the
 motion), it is occluded or lost and its track ends there (tracks never resume). After each step,
 grid cells with no live point are re-seeded at their best-textured pixel, until the point budget is
-spent. With ``fill_flat`` the cells of a coarser grid (:data:`FILL_CELL_FACTOR`) that are still
+spent; the budget is ``max_points`` for the first :data:`BUDGET_FRAMES` frames and grows with the shot
+after them (up to :data:`MAX_BUDGET_FACTOR` times), so the late frames of a long shot keep getting new
+points as old ones leave the view. With ``fill_flat`` the cells of a coarser grid (:data:`FILL_CELL_FACTOR`) that are still
 empty get a point at their centre too, from a budget of their own (:data:`FILL_SHARE`): a plain wall
 is then tracked by the flow's smooth fill-in, good enough to render it, not to solve a camera with;
 ``textured`` tells the two kinds apart. Pixel coordinates are those of the frames passed in: (0, 0) is the
@@ -27,6 +29,8 @@ MIN_TRACK_FRAMES = 3  # shorter tracks are dropped
 LIVE_SHARE = 0.5  # share of the point budget seeded in the first frame; the rest re-seeds
 FILL_CELL_FACTOR = 2  # fill_flat: grid cells this many times the textured grid's, per side
 FILL_SHARE = 0.25  # fill_flat: points on plain surfaces, as a share of max_points, on top of them
+BUDGET_FRAMES = 50  # the point budget (max_points) covers this many frames; it grows as longer shots go on
+MAX_BUDGET_FACTOR = 4  # ... up to this many times max_points in all (memory: the tracks are (T, N) arrays)
 LK_WINDOW = 11  # Lucas–Kanade window (pixels) refining each flow step
 LK_MAX_SHIFT_PX = 2.0  # larger LK corrections are not trusted: keep the flow's position
 PREFILTER_SIGMA_PX = 1.0  # Gaussian blur before flow: pixel noise (worst: a noise pattern fixed to the
@@ -115,6 +119,13 @@ def _refine(cv2, a: np.ndarray, b: np.ndarray, p: np.ndarray, q: np.ndarray) -> 
     return np.where(ok[:, None], out, q)
 
 
+def point_budget(max_points: int, t: int) -> int:
+    """Textured points that may have been seeded by frame ``t`` (0-based) of a shot: ``max_points``
+    within the first :data:`BUDGET_FRAMES` frames, then ``max_points`` more per :data:`BUDGET_FRAMES`
+    frames, at most :data:`MAX_BUDGET_FACTOR` × ``max_points``."""
+    return int(max_points * min(MAX_BUDGET_FACTOR, max(1.0, (t + 1) / BUDGET_FRAMES)))
+
+
 def _occupancy(pts: np.ndarray, shape: tuple[int, int], cell: int) -> np.ndarray:
     occ = np.zeros(shape, bool)
     if len(pts):
@@ -127,7 +138,8 @@ def _occupancy(pts: np.ndarray, shape: tuple[int, int], cell: int) -> np.ndarray
 def track_flow(frames: np.ndarray, max_points: int, progress: Progress | None = None,
                queries: np.ndarray | None = None, fill_flat: bool = False) -> FlowTracks:
     """Track points through ``frames`` (T, H, W, 3) uint8 RGB; at most ``max_points`` seeded textured
-    tracks (and ``FILL_SHARE × max_points`` on plain surfaces with ``fill_flat``).
+    tracks per :data:`BUDGET_FRAMES` frames (:func:`point_budget`; and ``FILL_SHARE`` times as many on
+    plain surfaces with ``fill_flat``).
 
     ``queries`` (M, 3) rows ``[t, x, y]`` (frame index, pixels) are tracked too, from their frame
     on, and kept however short; ``FlowTracks.query_index`` (M,) gives their tracks.
@@ -139,11 +151,11 @@ def track_flow(frames: np.ndarray, max_points: int, progress: Progress | None = 
     grid = (h // cell, w // cell)
     fill_cell = FILL_CELL_FACTOR * cell
     fill_grid = (h // fill_cell, w // fill_cell)
-    fill_budget = int(FILL_SHARE * max_points) if fill_flat else 0
+    fill_share = FILL_SHARE if fill_flat else 0.0
     greys = [cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (0, 0), PREFILTER_SIGMA_PX) for f in frames]
     dis = _dis(cv2)
     queries = np.zeros((0, 3)) if queries is None else np.asarray(queries, np.float64).reshape(-1, 3)
-    capacity = max_points + fill_budget + len(queries)
+    capacity = point_budget(max_points, T - 1) + int(fill_share * point_budget(max_points, T - 1)) + len(queries)
     uv = np.zeros((T, capacity, 2), np.float32)
     vis = np.zeros((T, capacity), bool)
     conf = np.zeros((T, capacity), np.float32)
@@ -167,10 +179,11 @@ def track_flow(frames: np.ndarray, max_points: int, progress: Progress | None = 
         q_idx = add(t, at, _sample(cv2, texture[..., None], at)[:, 0] > MIN_TEXTURE)
         query_index[mine] = q_idx
         taken = np.concatenate([live_pts, at])
-        new = _seeds(texture, _occupancy(taken, grid, cell), cell, min(budget, max_points - seeded))
+        allowed = point_budget(max_points, t)
+        new = _seeds(texture, _occupancy(taken, grid, cell), cell, min(budget, allowed - seeded))
         seeded += len(new)
         fill = _fill_seeds(_occupancy(np.concatenate([taken, new]), fill_grid, fill_cell), fill_cell,
-                           fill_budget - filled)
+                           int(fill_share * allowed) - filled)
         filled += len(fill)
         return np.concatenate([q_idx, add(t, new, True), add(t, fill, False)])
 
