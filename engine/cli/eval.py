@@ -4,8 +4,8 @@ Runs every case of a suite (quick: 2 static + 2 dynamic bench clips × targets c
 clips × cam1, cam2) with each method — identity (the source video), warp (geometric warp), warp-inpaint
 (the warp's holes inpainted by OpenCV), camera (the camera-embedding baseline, --camera-model DIR, by
 default the committed models/baselines/camera) and track2view (our model, --model DIR, by default the
-built-in default model) — on the geometry our tracker estimates from the source video. A model method without a folder is reported
-as missing; add `oracle` (the ground-truth target video) to see each metric's ceiling. Camera poses
+built-in default model) — on the geometry our tracker estimates from the source video. A model method
+without a folder is reported as missing; add `oracle` (the ground-truth target video) to see each metric's ceiling. Camera poses
 of the generated videos: pycolmap (`--pose-estimator colmap`, the protocol, default) or our flow
 tracks + camera solve (`--pose-estimator tracks`). Metrics and protocols: engine/eval/harness.py. The bench clips come from
 `t2v synth --preset bench --out data/synth`.

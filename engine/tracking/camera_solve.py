@@ -1,16 +1,15 @@
 """The source camera from 2D tracks: one focal length for the clip and a pose for every frame.
 
-With parallax (a translating camera): two-view initialisation from frame 0 and the first frame
-with enough parallax (essential matrix), then every other frame registered by PnP against the
-points triangulated so far (new points triangulated as frames come in), then a global bundle
-adjustment on a subsample of tracks (:func:`.geometry.bundle_adjust`). A frame PnP cannot
-register keeps its neighbour's pose and is listed in the report, and so is a frame whose
-bundle-adjusted points span a small patch of the image (:func:`support_shares`): points in one small
-patch cannot tell the camera turning from moving, so its pose there may be off by degrees.
-Without parallax (locked-off
-or purely rotating camera) the poses are rotation-only, fitted to the tracks' rays; so they are too
-when :data:`ROTATION_FIT_SHARE` of the tracks fit a rotation (a pan with things moving in the shot,
-whose tracks leave the homography as parallax would).
+With parallax (a translating camera): two-view initialisation from frame 0 and the first frame with
+enough parallax (essential matrix), then every other frame registered by PnP against the points
+triangulated so far (new points triangulated as frames come in), then a global bundle adjustment on
+a subsample of tracks (:func:`.geometry.bundle_adjust`). A frame PnP cannot register keeps its
+neighbour's pose and is listed in the report, and so is a frame whose bundle-adjusted points span a
+small patch of the image (:func:`support_shares`): points in one small patch cannot tell the camera
+turning from moving, so its pose there may be off by degrees. Without parallax (locked-off or purely
+rotating camera) the poses are rotation-only, fitted to the tracks' rays; so they are too when
+:data:`ROTATION_FIT_SHARE` of the tracks fit a rotation (a pan with things moving in the shot, whose
+tracks leave the homography as parallax would).
 
 The world frame here is frame 0's camera (OpenCV axes), at an arbitrary scale (parallax) or the
 unit sphere (rotation); :mod:`.pipeline` moves it into the Blender-friendly frame.

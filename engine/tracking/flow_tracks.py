@@ -1,16 +1,16 @@
 """Dense, long 2D point tracks by chaining OpenCV DIS optical flow.
 
-Every frame pair gets a forward and a backward flow field. A point moves with the forward flow;
-if the backward flow does not bring it back within :data:`FB_TOLERANCE_PX` (+ a share of the
-motion), it is occluded or lost and its track ends there (tracks never resume). After each step,
-grid cells with no live point are re-seeded at their best-textured pixel, until the point budget is
-spent; the budget is ``max_points`` for the first :data:`BUDGET_FRAMES` frames and grows with the shot
-after them (up to :data:`MAX_BUDGET_FACTOR` times), so the late frames of a long shot keep getting new
-points as old ones leave the view. With ``fill_flat`` the cells of a coarser grid (:data:`FILL_CELL_FACTOR`) that are still
-empty get a point at their centre too, from a budget of their own (:data:`FILL_SHARE`): a plain wall
-is then tracked by the flow's smooth fill-in, good enough to render it, not to solve a camera with;
-``textured`` tells the two kinds apart. Pixel coordinates are those of the frames passed in: (0, 0) is the
-centre of the top-left pixel.
+Every frame pair gets a forward and a backward flow field. A point moves with the forward flow; if
+the backward flow does not bring it back within :data:`FB_TOLERANCE_PX` (+ a share of the motion),
+it is occluded or lost and its track ends there (tracks never resume). After each step, grid cells
+with no live point are re-seeded at their best-textured pixel, until the point budget is spent; the
+budget is ``max_points`` for the first :data:`BUDGET_FRAMES` frames and grows with the shot after
+them (up to :data:`MAX_BUDGET_FACTOR` times), so the late frames of a long shot keep getting new
+points as old ones leave the view. With ``fill_flat`` the cells of a coarser grid
+(:data:`FILL_CELL_FACTOR`) that are still empty get a point at their centre too, from a budget of
+their own (:data:`FILL_SHARE`): a plain wall is then tracked by the flow's smooth fill-in, good
+enough to render it, not to solve a camera with; ``textured`` tells the two kinds apart. Pixel
+coordinates are those of the frames passed in: (0, 0) is the centre of the top-left pixel.
 """
 
 from __future__ import annotations
