@@ -9,6 +9,8 @@ from track2view.engine.tracking.flow_tracks import (
     FILL_SHARE,
     MAX_BUDGET_FACTOR,
     point_budget,
+    starved_frames,
+    starved_frames_warning,
     track_flow,
 )
 
@@ -58,3 +60,21 @@ def test_a_long_shot_keeps_getting_new_points_as_old_ones_leave():
     assert point_budget(200, 0) == point_budget(200, BUDGET_FRAMES - 1) == 200
     assert point_budget(200, 2 * BUDGET_FRAMES - 1) == 400
     assert point_budget(200, 100 * BUDGET_FRAMES) == MAX_BUDGET_FACTOR * 200
+    assert flow.budget_spent is None and starved_frames_warning(flow, 200) is None
+
+
+def test_a_shot_that_outlasts_the_point_budget_names_the_frames_left_with_few_points():
+    """The same pan for 400 frames: the budget stops growing at 4 × 200 points (frame 199), points keep
+    leaving, and the frames that keep under half the usual number are named."""
+    texture = noise_texture(3, size=1024)
+    frames = np.stack([texture[100:164, 2 * t:2 * t + 96] for t in range(400)])
+    flow = track_flow(frames, max_points=200)
+    assert MAX_BUDGET_FACTOR * BUDGET_FRAMES - 1 <= flow.budget_spent < 300
+    starved = starved_frames(flow)
+    live = flow.vis[:, flow.textured].sum(1)
+    assert not starved[:flow.budget_spent + 1].any() and starved[-50:].all(), live[::20]
+    text = starved_frames_warning(flow, 200, frame_start=1001)
+    assert text.startswith(f"the tracker's point budget (200 points per 50 frames, at most 800: --max-points) ran "
+                           f"out at frame {1001 + flow.budget_spent}; frames "), text
+    assert text.endswith("-1400 keep as few as 0 tracks, so their camera may drift: track the shot in parts that end "
+                         f"near frame {1001 + flow.budget_spent} (--frames)"), text

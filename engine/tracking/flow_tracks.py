@@ -19,6 +19,7 @@ import dataclasses
 
 import numpy as np
 
+from ..frame_ranges import format_frame_ranges, frame_ranges
 from ..jobs import Progress
 
 FB_TOLERANCE_PX = 0.75  # forward-backward round trip allowed, pixels of the tracked frames
@@ -31,6 +32,8 @@ FILL_CELL_FACTOR = 2  # fill_flat: grid cells this many times the textured grid'
 FILL_SHARE = 0.25  # fill_flat: points on plain surfaces, as a share of max_points, on top of them
 BUDGET_FRAMES = 50  # the point budget (max_points) covers this many frames; it grows as longer shots go on
 MAX_BUDGET_FACTOR = 4  # ... up to this many times max_points in all (memory: the tracks are (T, N) arrays)
+STARVED_SHARE = 0.5  # after the budget is spent, frames with fewer live textured tracks than this share of
+                     # the median before it are named in the tracker's warning (their camera may drift)
 LK_WINDOW = 11  # Lucas–Kanade window (pixels) refining each flow step
 LK_MAX_SHIFT_PX = 2.0  # larger LK corrections are not trusted: keep the flow's position
 PREFILTER_SIGMA_PX = 1.0  # Gaussian blur before flow: pixel noise (worst: a noise pattern fixed to the
@@ -42,7 +45,9 @@ DIS_PRESET = "fast"  # 'ultrafast' | 'fast' | 'medium'
 class FlowTracks:
     """2D tracks: ``uv`` (T, N, 2) float32 pixels, ``vis`` (T, N) bool, ``conf`` (T, N) float32 in [0, 1];
     ``textured`` (N,) bool: the track starts where the image has corner texture (:data:`MIN_TEXTURE`);
-    ``query_index`` (M,) the tracks of the query points, if any were given.
+    ``query_index`` (M,) the tracks of the query points, if any were given; ``budget_spent`` the first
+    frame at which textured image cells without a point got none because the point budget was spent
+    for good (:func:`point_budget` at its cap), None if that never happened.
 
     Invisible entries keep the last known position (before the first visible frame: the first).
     """
@@ -52,6 +57,7 @@ class FlowTracks:
     conf: np.ndarray
     textured: np.ndarray
     query_index: np.ndarray | None = None
+    budget_spent: int | None = None
 
     @property
     def num_points(self) -> int:
@@ -162,6 +168,7 @@ def track_flow(frames: np.ndarray, max_points: int, progress: Progress | None = 
     textured = np.zeros(capacity, bool)
     query_index = np.zeros(len(queries), int)
     count = seeded = filled = 0
+    budget_spent = None
 
     def add(t: int, pts: np.ndarray, is_textured: np.ndarray | bool) -> np.ndarray:
         nonlocal count
@@ -172,7 +179,7 @@ def track_flow(frames: np.ndarray, max_points: int, progress: Progress | None = 
         return idx
 
     def seed(t: int, live_pts: np.ndarray, budget: int) -> np.ndarray:
-        nonlocal seeded, filled
+        nonlocal seeded, filled, budget_spent
         texture = _texture(cv2, greys[t])
         mine = np.nonzero(np.round(queries[:, 0]) == t)[0]
         at = queries[mine, 1:].astype(np.float32)
@@ -180,7 +187,11 @@ def track_flow(frames: np.ndarray, max_points: int, progress: Progress | None = 
         query_index[mine] = q_idx
         taken = np.concatenate([live_pts, at])
         allowed = point_budget(max_points, t)
-        new = _seeds(texture, _occupancy(taken, grid, cell), cell, min(budget, allowed - seeded))
+        occupied = _occupancy(taken, grid, cell)
+        new = _seeds(texture, occupied, cell, min(budget, allowed - seeded))
+        if (budget_spent is None and allowed >= MAX_BUDGET_FACTOR * max_points and allowed - seeded < budget
+                and len(_seeds(texture, occupied, cell, budget)) > len(new)):
+            budget_spent = t  # for good: the budget has stopped growing
         seeded += len(new)
         fill = _fill_seeds(_occupancy(np.concatenate([taken, new]), fill_grid, fill_cell), fill_cell,
                            int(fill_share * allowed) - filled)
@@ -210,7 +221,33 @@ def track_flow(frames: np.ndarray, max_points: int, progress: Progress | None = 
     new_index = np.cumsum(keep) - 1
     uv, vis, conf = uv[:, :count][:, keep], vis[:, :count][:, keep], conf[:, :count][:, keep]
     return FlowTracks(uv=fill_invisible(uv, vis), vis=vis, conf=conf, textured=textured[:count][keep],
-                      query_index=new_index[query_index])
+                      query_index=new_index[query_index], budget_spent=budget_spent)
+
+
+def starved_frames(flow: FlowTracks) -> np.ndarray:
+    """(T,) bool: the frames after the point budget was spent that keep fewer live textured tracks than
+    :data:`STARVED_SHARE` of the median of the frames before it (no new points replace those that
+    leave the view, so the camera there rests on ever fewer of them)."""
+    T = flow.uv.shape[0]
+    if flow.budget_spent is None:
+        return np.zeros(T, bool)
+    live = flow.vis[:, flow.textured].sum(1)
+    before = np.median(live[:flow.budget_spent + 1])
+    return (np.arange(T) > flow.budget_spent) & (live < STARVED_SHARE * before)
+
+
+def starved_frames_warning(flow: FlowTracks, max_points: int, frame_start: int = 0) -> str | None:
+    """The artist's warning about the :func:`starved_frames` of ``flow`` (tracked with ``max_points``;
+    frame i numbered ``frame_start + i``), or None."""
+    starved = starved_frames(flow)
+    if not starved.any():
+        return None
+    live = flow.vis[:, flow.textured].sum(1)
+    first = frame_start + flow.budget_spent
+    return (f"the tracker's point budget ({max_points} points per {BUDGET_FRAMES} frames, at most "
+            f"{MAX_BUDGET_FACTOR * max_points}: --max-points) ran out at frame {first}; frames "
+            f"{format_frame_ranges(frame_ranges(starved, frame_start))} keep as few as {int(live[starved].min())} "
+            f"tracks, so their camera may drift: track the shot in parts that end near frame {first} (--frames)")
 
 
 def fill_invisible(uv: np.ndarray, vis: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from ..io.video import Footage, read_frames, require_whole_range
 from ..jobs import Progress, job
 from .camera_solve import solve_camera, weak_frames_warning
 from .depth_input import load_depth_sequence
-from .flow_tracks import track_flow
+from .flow_tracks import starved_frames_warning, track_flow
 from .lift import lift_tracks
 from .visibility import reproject_static
 from .world_frame import to_blender_world
@@ -159,13 +159,15 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
     report = {"input": str(footage.path), "frames": [footage.start, footage.start + T], "size": list(footage.size),
               "fps": footage.fps, "points": tracks.num_points,
               "plain_surface_points": int((~flow.textured).sum()), "camera_mode": camera.mode,
+              "point_budget_spent_at": None if flow.budget_spent is None else footage.start + flow.budget_spent,
               **camera.report, "focal_px": round(float(K[0, 0]), 2), **lifted.report,
               "world": "frame 0 camera at the origin looking along +Y, +Z up",
               "timings_s": timings}
     warnings = list(footage.notes)
-    weak = weak_frames_warning(camera.report.get("weak_frames", []), footage.start)
-    if weak:
-        warnings.append(weak)
+    for warning in (starved_frames_warning(flow, options.max_points, footage.start),
+                    weak_frames_warning(camera.report.get("weak_frames", []), footage.start)):
+        if warning:
+            warnings.append(warning)
     if warnings:
         report["warnings"] = warnings
     if flow.query_index is not None and options.queries is not None:
