@@ -6,8 +6,11 @@ import numpy as np
 
 from track2view.engine.tracking.flow_tracks import (
     BUDGET_FRAMES,
+    CUT_SURVIVAL,
     FILL_SHARE,
     MAX_BUDGET_FACTOR,
+    cut_frames,
+    cut_frames_warning,
     point_budget,
     starved_frames,
     starved_frames_warning,
@@ -65,12 +68,12 @@ def test_a_long_shot_keeps_getting_new_points_as_old_ones_leave():
 
 def test_a_shot_that_outlasts_the_point_budget_names_the_frames_left_with_few_points():
     """The same pan for 400 frames: the budget stops growing at 4 × 200 points (frame 199), points keep
-    leaving, and the frames that keep under half the usual number are named."""
+    leaving, and the frames that keep fewer than 5 % of the budget's 200 points are named."""
     texture = noise_texture(3, size=1024)
     frames = np.stack([texture[100:164, 2 * t:2 * t + 96] for t in range(400)])
     flow = track_flow(frames, max_points=200)
     assert MAX_BUDGET_FACTOR * BUDGET_FRAMES - 1 <= flow.budget_spent < 300
-    starved = starved_frames(flow)
+    starved = starved_frames(flow, 200)
     live = flow.vis[:, flow.textured].sum(1)
     assert not starved[:flow.budget_spent + 1].any() and starved[-50:].all(), live[::20]
     text = starved_frames_warning(flow, 200, frame_start=1001)
@@ -78,3 +81,16 @@ def test_a_shot_that_outlasts_the_point_budget_names_the_frames_left_with_few_po
                            f"out at frame {1001 + flow.budget_spent}; frames "), text
     assert text.endswith("-1400 keep as few as 0 tracks, so their camera may drift: track the shot in parts that end "
                          f"near frame {1001 + flow.budget_spent} (--frames)"), text
+
+
+def test_a_cut_in_the_footage_is_named():
+    """A pan across one texture that cuts to another at frame 12: the tracks end there, the pan alone has no cut."""
+    one, other = noise_texture(3, size=512), noise_texture(4, size=512)
+    frames = np.stack([(one if t < 12 else other)[100:164, 2 * t:2 * t + 96] for t in range(20)])
+    assert cut_frames(track_flow(frames[:12], max_points=200)) == []
+    flow = track_flow(frames, max_points=200)
+    v = flow.vis[:, flow.textured]
+    assert (v[11] & v[12]).sum() < CUT_SURVIVAL * v[11].sum()
+    assert cut_frames(flow) == [12]
+    assert cut_frames_warning([12], frame_start=1001).startswith("frame 1013: almost no tracked point carries over")
+    assert cut_frames_warning([]) is None

@@ -32,8 +32,11 @@ FILL_CELL_FACTOR = 2  # fill_flat: grid cells this many times the textured grid'
 FILL_SHARE = 0.25  # fill_flat: points on plain surfaces, as a share of max_points, on top of them
 BUDGET_FRAMES = 50  # the point budget (max_points) covers this many frames; it grows as longer shots go on
 MAX_BUDGET_FACTOR = 4  # ... up to this many times max_points in all (memory: the tracks are (T, N) arrays)
-STARVED_SHARE = 0.5  # after the budget is spent, frames with fewer live textured tracks than this share of
-                     # the median before it are named in the tracker's warning (their camera may drift)
+STARVED_SHARE = 0.05  # after the budget is spent, frames with fewer live textured tracks than this share of
+                      # max_points are named in the tracker's warning (their camera may drift)
+CUT_SURVIVAL = 0.3  # a frame to which fewer than this share of the live textured tracks carry over is a cut
+                    # (footage: at least 0.79 on the sample and bench clips; a cut: 0.05)
+CUT_MIN_TRACKS = 50  # ... judged only where at least this many were live
 LK_WINDOW = 11  # Lucas–Kanade window (pixels) refining each flow step
 LK_MAX_SHIFT_PX = 2.0  # larger LK corrections are not trusted: keep the flow's position
 PREFILTER_SIGMA_PX = 1.0  # Gaussian blur before flow: pixel noise (worst: a noise pattern fixed to the
@@ -224,22 +227,21 @@ def track_flow(frames: np.ndarray, max_points: int, progress: Progress | None = 
                       query_index=new_index[query_index], budget_spent=budget_spent)
 
 
-def starved_frames(flow: FlowTracks) -> np.ndarray:
-    """(T,) bool: the frames after the point budget was spent that keep fewer live textured tracks than
-    :data:`STARVED_SHARE` of the median of the frames before it (no new points replace those that
-    leave the view, so the camera there rests on ever fewer of them)."""
+def starved_frames(flow: FlowTracks, max_points: int) -> np.ndarray:
+    """(T,) bool: the frames after the point budget was spent (``flow`` tracked with ``max_points``) that
+    keep fewer than :data:`STARVED_SHARE` × ``max_points`` live textured tracks: no new points replace
+    those that leave the view, so the camera there rests on ever fewer of them."""
     T = flow.uv.shape[0]
     if flow.budget_spent is None:
         return np.zeros(T, bool)
     live = flow.vis[:, flow.textured].sum(1)
-    before = np.median(live[:flow.budget_spent + 1])
-    return (np.arange(T) > flow.budget_spent) & (live < STARVED_SHARE * before)
+    return (np.arange(T) > flow.budget_spent) & (live < STARVED_SHARE * max_points)
 
 
 def starved_frames_warning(flow: FlowTracks, max_points: int, frame_start: int = 0) -> str | None:
     """The artist's warning about the :func:`starved_frames` of ``flow`` (tracked with ``max_points``;
     frame i numbered ``frame_start + i``), or None."""
-    starved = starved_frames(flow)
+    starved = starved_frames(flow, max_points)
     if not starved.any():
         return None
     live = flow.vis[:, flow.textured].sum(1)
@@ -248,6 +250,26 @@ def starved_frames_warning(flow: FlowTracks, max_points: int, frame_start: int =
             f"{MAX_BUDGET_FACTOR * max_points}: --max-points) ran out at frame {first}; frames "
             f"{format_frame_ranges(frame_ranges(starved, frame_start))} keep as few as {int(live[starved].min())} "
             f"tracks, so their camera may drift: track the shot in parts that end near frame {first} (--frames)")
+
+
+def cut_frames(flow: FlowTracks) -> list[int]:
+    """Frames (0-based) to which fewer than :data:`CUT_SURVIVAL` of the frame before's live textured
+    tracks carry over (with at least :data:`CUT_MIN_TRACKS` of them): a cut in the footage, or a flash
+    or a blur so strong that the tracks break there."""
+    v = flow.vis[:, flow.textured]
+    live = v[:-1].sum(1)
+    kept = (v[:-1] & v[1:]).sum(1)
+    return [int(t) + 1 for t in np.nonzero((live >= CUT_MIN_TRACKS) & (kept < CUT_SURVIVAL * live))[0]]
+
+
+def cut_frames_warning(cuts: list[int], frame_start: int = 0) -> str | None:
+    """The artist's warning about the :func:`cut_frames` ``cuts`` (frame i numbered ``frame_start + i``), or None."""
+    if not cuts:
+        return None
+    named = ", ".join(str(frame_start + t) for t in cuts)
+    return (f"frame{'s' if len(cuts) > 1 else ''} {named}: almost no tracked point carries over from the frame "
+            f"before (a cut, or a flash or blur that breaks the tracks); one reconstruction needs one continuous "
+            f"shot, so the camera after it may not line up with the camera before it: track each part apart (--frames)")
 
 
 def fill_invisible(uv: np.ndarray, vis: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from ..io.video import Footage, read_frames, require_whole_range
 from ..jobs import Progress, job
 from .camera_solve import solve_camera, weak_frames_warning
 from .depth_input import load_depth_sequence
-from .flow_tracks import starved_frames_warning, track_flow
+from .flow_tracks import cut_frames, cut_frames_warning, starved_frames_warning, track_flow
 from .lift import lift_tracks
 from .visibility import reproject_static
 from .world_frame import to_blender_world
@@ -164,7 +164,11 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
               "world": "frame 0 camera at the origin looking along +Y, +Z up",
               "timings_s": timings}
     warnings = list(footage.notes)
-    for warning in (starved_frames_warning(flow, options.max_points, footage.start),
+    cuts = cut_frames(flow)
+    if cuts:
+        report["cut_frames"] = [footage.start + t for t in cuts]
+    for warning in (cut_frames_warning(cuts, footage.start),
+                    starved_frames_warning(flow, options.max_points, footage.start),
                     weak_frames_warning(camera.report.get("weak_frames", []), footage.start)):
         if warning:
             warnings.append(warning)
