@@ -6,7 +6,9 @@ it is occluded or lost and its track ends there (tracks never resume). After eac
 with no live point are re-seeded at their best-textured pixel, until the point budget is spent; the
 budget is ``max_points`` for the first :data:`BUDGET_FRAMES` frames and grows with the shot after
 them (up to :data:`MAX_BUDGET_FACTOR` times), so the late frames of a long shot keep getting new
-points as old ones leave the view. With ``fill_flat`` the cells of a coarser grid
+points as old ones leave the view; once it stops growing, the frames left with few points are named
+(:func:`starved_frames`), as are the frames to which almost no track carries over: cuts
+(:func:`cut_frames`). With ``fill_flat`` the cells of a coarser grid
 (:data:`FILL_CELL_FACTOR`) that are still empty get a point at their centre too, from a budget of
 their own (:data:`FILL_SHARE`): a plain wall is then tracked by the flow's smooth fill-in, good
 enough to render it, not to solve a camera with; ``textured`` tells the two kinds apart. Pixel
