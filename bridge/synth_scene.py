@@ -141,7 +141,9 @@ def _setup_render(scene: bpy.types.Scene, spec: SynthSpec) -> None:
     r.engine = "CYCLES"
     scene.cycles.device = "CPU"
     scene.cycles.samples = spec.samples
-    scene.cycles.use_denoising = False
+    scene.cycles.use_denoising = spec.denoise
+    if spec.denoise:
+        scene.cycles.denoiser = "OPENIMAGEDENOISE"  # runs on the CPU
     scene.cycles.seed = spec.seed
     scene.cycles.use_animated_seed = True  # sampling noise changes per frame like sensor noise, not fixed to the screen
     scene.cycles.max_bounces = MAX_BOUNCES

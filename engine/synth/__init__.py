@@ -12,7 +12,7 @@ subprocess started by :mod:`.generate`; everything here reads and writes plain f
 Clip folder (``t2v synth``; a preset run writes ``OUT/<preset>/<kind>_<seed:07d>/``)::
 
     meta.json            format, seed, kind, preset, cameras K, frames T, size [W, H], fps, samples,
-                         points N, shared_first_frame, camera motions, objects, lights, Blender version,
+                         points N, shared_first_frame, denoise, camera motions, objects, lights, Blender version,
                          visible_fraction and visible_on_rendered_surface per camera, dynamic_points, seconds
     contact_sheet.png    cameras side by side (source first), first/middle/last frame, GT tracks drawn
     cam<k>/              k = 0 is the source camera, 1..K-1 the targets; all synchronized

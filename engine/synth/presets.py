@@ -42,7 +42,10 @@ class SynthSpec:
 
     ``samples`` are Cycles samples per pixel, ``points`` the number N of ground-truth tracks,
     ``shared_first_frame`` makes every target camera start at the source camera's first pose.
-    ``preset`` names the preset the clip belongs to ('' for a one-off clip).
+    ``preset`` names the preset the clip belongs to ('' for a one-off clip). ``denoise`` runs Cycles'
+    OpenImageDenoise on every frame: without it the frames carry the samples' grain, which differs
+    between cameras, so it caps how well one view can match another (bench clip static_1000002:
+    the grain is 73 % of the frames' Laplacian energy; a bench-sized clip renders in about 2 min instead of 1.5).
     """
 
     seed: int
@@ -55,6 +58,7 @@ class SynthSpec:
     shared_first_frame: bool = False
     preset: str = ""
     fps: float = FPS
+    denoise: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
