@@ -68,6 +68,11 @@ class FlowTracks:
     def num_points(self) -> int:
         return self.uv.shape[1]
 
+    @property
+    def live_textured(self) -> np.ndarray:
+        """(T,) textured tracks visible in each frame."""
+        return self.vis[:, self.textured].sum(1)
+
 
 def _dis(cv2):
     preset = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
@@ -233,11 +238,10 @@ def starved_frames(flow: FlowTracks, max_points: int) -> np.ndarray:
     """(T,) bool: the frames after the point budget was spent (``flow`` tracked with ``max_points``) that
     keep fewer than :data:`STARVED_SHARE` × ``max_points`` live textured tracks: no new points replace
     those that leave the view, so the camera there rests on ever fewer of them."""
-    T = flow.uv.shape[0]
+    live = flow.live_textured
     if flow.budget_spent is None:
-        return np.zeros(T, bool)
-    live = flow.vis[:, flow.textured].sum(1)
-    return (np.arange(T) > flow.budget_spent) & (live < STARVED_SHARE * max_points)
+        return np.zeros(len(live), bool)
+    return (np.arange(len(live)) > flow.budget_spent) & (live < STARVED_SHARE * max_points)
 
 
 def starved_frames_warning(flow: FlowTracks, max_points: int, frame_start: int = 0) -> str | None:
@@ -246,7 +250,7 @@ def starved_frames_warning(flow: FlowTracks, max_points: int, frame_start: int =
     starved = starved_frames(flow, max_points)
     if not starved.any():
         return None
-    live = flow.vis[:, flow.textured].sum(1)
+    live = flow.live_textured
     first = frame_start + flow.budget_spent
     return (f"the tracker's point budget ({max_points} points per {BUDGET_FRAMES} frames, at most "
             f"{MAX_BUDGET_FACTOR * max_points}: --max-points) ran out at frame {first}; frames "

@@ -159,14 +159,14 @@ def track_footage(path: str | os.PathLike, options: TrackOptions,
     report = {"input": str(footage.path), "frames": [footage.start, footage.start + T], "size": list(footage.size),
               "fps": footage.fps, "points": tracks.num_points,
               "plain_surface_points": int((~flow.textured).sum()), "camera_mode": camera.mode,
-              "point_budget_spent_at": None if flow.budget_spent is None else footage.start + flow.budget_spent,
+              "point_budget_spent_at": flow.budget_spent,
               **camera.report, "focal_px": round(float(K[0, 0]), 2), **lifted.report,
               "world": "frame 0 camera at the origin looking along +Y, +Z up",
               "timings_s": timings}
     warnings = list(footage.notes)
     cuts = cut_frames(flow)
     if cuts:
-        report["cut_frames"] = [footage.start + t for t in cuts]
+        report["cut_frames"] = cuts  # indices into the tracked frames, as the camera solve's frame lists
     for warning in (cut_frames_warning(cuts, footage.start),
                     starved_frames_warning(flow, options.max_points, footage.start),
                     weak_frames_warning(camera.report.get("weak_frames", []), footage.start)):
