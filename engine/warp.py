@@ -13,11 +13,17 @@ Per target frame t (vectorised numpy/OpenCV, no per-pixel Python):
 3. Splat: samples are splatted bilinearly with a soft z-buffer (the nearest surface wins, equal
    depths blend: weight × ``exp(-(z / zref - 1) / SOFT_Z)``). A target camera equal to the source
    reproduces the footage pixel for pixel.
-4. Temporal fill: target pixels that frame t does not show (total weight < :data:`MIN_SPLAT_WEIGHT`)
+4. Nearest view: when another source frame s within the fill's reach sits much nearer the target
+   camera than frame t (:func:`nearest_source`), frame s is splatted too, and wherever the two agree
+   (the scene there did not change between t and s, :func:`_unchanged`) frame s's colours are used:
+   a depth error displaces a pixel in proportion to how far the camera moves, so the nearer view is
+   placed better. Where they disagree (something moved) frame t stays: the view shows time t.
+   On a static shot the camera of frame t + 8 thus reproduces footage frame t + 8.
+5. Temporal fill: target pixels that frame t does not show (total weight < :data:`MIN_SPLAT_WEIGHT`)
    take what neighbouring source frames t ± k (k in :data:`FILL_OFFSETS`) show there, placed by
    the same geometry with their own depth and camera. Moving things (``dynamic`` share ≥ 0.5) are
    left out: at another time they are elsewhere. Nearer frames go first; a pixel filled once stays.
-5. Holes: what no frame shows stays black in the image and True in the mask.
+6. Holes: what no frame shows stays black in the image and True in the mask.
 
 Coordinates: pixels, (0, 0) the centre of the top-left pixel; depths are camera z (metres),
 OpenCV axes.
@@ -76,6 +82,16 @@ SPLAT_CHUNK = 1 << 18
 WARP_THREADS = intra_op_threads()
 """Target frames warped at once by :func:`iter_warp`: the cores this process may use, up to 8 (each frame
 holds its temporaries, ~0.1 GB at 1080p)."""
+
+NEAR_SHARE = 0.5
+"""Another source frame replaces frame t as the warp's main view when its camera is nearer the target
+than this share of frame t's distance."""
+
+CHANGE_REACH = 0.005
+"""How far two views of the same static scene may disagree in placement: a share of the target's diagonal."""
+
+CHANGE_MARGIN = 0.05
+"""Colour difference (a share of white) two views of the same scene may have beyond their placement."""
 
 DYNAMIC_SHARE = 0.5
 """Source pixels with at least this share of moving tracks around them are not used for the fill."""
@@ -252,19 +268,76 @@ def splat_view(image: np.ndarray | None, depth: np.ndarray, K_src: np.ndarray, w
     return _splat_bilinear(target[0], target[1], values, target_size, depth=target[2])
 
 
+def nearest_source(t: int, frames: Sequence[int], tracks: Tracks, target: CameraTrack) -> int:
+    """The source frame among ``frames`` (which include t) whose camera centre is nearest target
+    frame t's: frame t itself unless another is nearer than :data:`NEAR_SHARE` of frame t's distance.
+
+    A depth error moves a warped pixel in proportion to how far the camera moves (a turn moves it
+    the same at any depth), so the nearest camera carries the least of it. The target camera equal
+    to the source's (distance 0) always keeps frame t.
+    """
+    def centre(w2c: np.ndarray) -> np.ndarray:  # the camera's world position
+        return -w2c[:3, :3].T.astype(np.float64) @ w2c[:3, 3]
+
+    goal = centre(target.w2c[t])
+    distance = {s: float(np.linalg.norm(centre(tracks.w2c[s]) - goal)) for s in frames}
+    best = min(distance, key=distance.__getitem__)
+    return best if distance[best] < NEAR_SHARE * distance[t] else t
+
+
+def _unchanged(near: np.ndarray, own: np.ndarray, scale: float) -> np.ndarray:
+    """Where two warps (Ht, Wt, 3) into one target show the same scene, up to a few pixels' misplacement.
+
+    Each one's colour must lie, on every channel, within the other's range over a square of
+    ± :data:`CHANGE_REACH` of the diagonal, widened by :data:`CHANGE_MARGIN` × ``scale`` (white: 255
+    for uint8 footage, 1 for scene-linear). Returns a weight (Ht, Wt) float32 in [0, 1]: 0 where
+    they disagree (isolated pixels aside), grown by the reach and feathered over as much again.
+    """
+    size = 2 * max(1, round(CHANGE_REACH * np.hypot(*near.shape[:2]))) + 1
+    box = np.ones((size, size), np.uint8)
+    margin = np.float32(CHANGE_MARGIN * scale)
+    agree = np.ones(near.shape[:2], bool)
+    for a, b in ((near, own), (own, near)):
+        agree &= ((a >= cv2.erode(b, box) - margin) & (a <= cv2.dilate(b, box) + margin)).all(-1)
+    changed = cv2.morphologyEx((~agree).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    changed = cv2.dilate(changed, box)
+    return cv2.blur(1.0 - changed.astype(np.float32), (size, size))
+
+
 def warp_frame(t: int, sources: dict[int, tuple[np.ndarray | None, np.ndarray, np.ndarray]], tracks: Tracks,
                target: CameraTrack, fill_offsets: tuple[int, ...] = FILL_OFFSETS
                ) -> tuple[np.ndarray | None, np.ndarray]:
-    """Target frame t: source frame t splatted into ``target`` frame t, its holes filled from frames t + k.
+    """Target frame t: source frame t splatted into ``target`` frame t, or where the scene is unchanged,
+    the nearest source view (:func:`nearest_source`); its holes filled from frames t + k.
 
     ``sources`` maps source frame s to (image (H, W, 3) uint8 or None, depth (H, W), static (H, W) bool:
-    the pixels the fill may use) for s = t and every t + k in the clip. Returns the image (None without
-    images; float32 for float32 scene-linear footage, else uint8) and the hole mask.
+    the pixels the fill and the nearest view may use) for frame t and the frames within max |k| of it
+    (with ``fill_offsets`` empty, frame t alone is used). Returns the image
+    (None without images; float32 for float32 scene-linear footage, else uint8) and the hole mask.
     """
+    reach = max(map(abs, fill_offsets), default=0)
     image, z, _ = sources[t]
     sums = splat_view(image, z, tracks.K[t], tracks.w2c[t], target.K[t], target.w2c[t], target.size)
+    near = nearest_source(t, [s for s in sources if abs(s - t) <= reach], tracks, target)
+    if near != t:
+        near_image, near_z, near_static = sources[near]
+        other = splat_view(near_image, near_z, tracks.K[near], tracks.w2c[near], target.K[t], target.w2c[t],
+                           target.size, keep=near_static)
+        own_seen, near_seen = sums[..., -1] >= MIN_SPLAT_WEIGHT, other[..., -1] >= MIN_SPLAT_WEIGHT
+        if image is None:
+            weight = near_seen.astype(np.float32)
+        else:
+            own_rgb = sums[..., :3] / np.maximum(sums[..., 3:], 1e-12)
+            near_rgb = other[..., :3] / np.maximum(other[..., 3:], 1e-12)
+            weight = np.where(own_seen, _unchanged(near_rgb, own_rgb, 255.0 if image.dtype == np.uint8 else 1.0),
+                              1.0) * near_seen
+        # Normalised sums (total weight 1 where seen), mixed by where the near view may stand for frame t.
+        own_sums = sums / np.maximum(sums[..., -1:], 1e-12) * own_seen[..., None]
+        near_sums = other / np.maximum(other[..., -1:], 1e-12) * near_seen[..., None]
+        sums = weight[..., None] * near_sums + (1 - weight[..., None]) * own_sums
+    fill_frames = [t + k for k in fill_offsets if t + k != near]
     hole = sums[..., -1] < MIN_SPLAT_WEIGHT
-    for s in (t + k for k in fill_offsets):
+    for s in fill_frames:
         if not hole.any():
             break
         if s not in sources:
@@ -295,8 +368,8 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
     Yields, in order, per frame the image (Ht, Wt, 3) uint8 (None when ``frames`` is None: only the
     holes are computed) and the hole mask (Ht, Wt) bool. ``threads`` frames are warped at once (numpy
     and OpenCV release the GIL); the footage is read, and the depth upsampled, on the calling thread
-    only, in order: frame t reads the source frames t + k for k in ``fill_offsets`` (a window of
-    2 × max |k| + 1 frames moving forward).
+    only, in order: frame t reads the source frames within max |k| of it, k in ``fill_offsets`` (a
+    window of 2 × max |k| + 1 frames moving forward).
     """
     T = tracks.num_frames
     if frames is not None and len(frames) != T:
@@ -310,12 +383,12 @@ def iter_warp(frames: Sequence[np.ndarray] | None, tracks: Tracks, target: Camer
     def sources(t: int) -> dict[int, tuple[np.ndarray | None, np.ndarray, np.ndarray]]:
         for old in [s for s in held if s < t - reach]:
             del held[old]  # a frame still being warped keeps its own references
-        for s in (t, *(t + k for k in fill_offsets)):
+        for s in range(t - reach, t + reach + 1):
             if 0 <= s < T and s not in held:
                 image = None if frames is None else frames[s]
                 z, moving = depth.frame(s, image)
                 held[s] = image, z, moving < DYNAMIC_SHARE
-        return {s: held[s] for s in (t, *(t + k for k in fill_offsets)) if s in held}
+        return {s: held[s] for s in range(t - reach, t + reach + 1) if s in held}
 
     pool = ThreadPoolExecutor(max(1, threads))
     try:
