@@ -11,7 +11,10 @@ similarity; cached under ``cache/bench_dense_depth``). Then, static and dynamic 
   track-interpolation baseline);
 - warp: of the target pixels that the source sees (ground truth), the share the warp fills and the
   PSNR there; ours (our tracks, cameras and depth) and the ceiling (the same warp on the true depth
-  and source cameras).
+  and source cameras);
+- time shift (static clips, where the source's own frame t + 8 is the truth): the target camera of
+  frame t is our source camera of frame t + 8 (:func:`bench.bench_new_view.time_shift`): PSNR on
+  the covered pixels, of the warp and of source frame t alone (the geometry only).
 
 Run: ``.venv/bin/python -m bench.bench_dense_depth [--clips DIR] [--limit N]``.
 """
@@ -25,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from scipy.interpolate import griddata
 
+from bench.bench_new_view import time_shift
 from track2view.engine.dense_depth import DenseDepth, dense_depth, full_resolution
 from track2view.engine.eval.fidelity import NO_HIT_DEPTH, psnr, source_visible_mask
 from track2view.engine.eval.methods import source_tracks
@@ -86,15 +90,21 @@ def main() -> None:
             warps.append(warp_scores(source.frames, tracks, ours, target, target.frames, seen)
                          + warp_scores(source.frames, source.tracks, truth_depth, target, target.frames, seen))
         row = [*np.mean(depth_ours, 0), *np.mean(depth_base, 0), *np.mean(warps, 0)]
+        shift = ""
+        if clip.kind == "static":
+            row += time_shift(source.frames, tracks, ours)[:2]
+            shift = f"  t+8 PSNR {row[8]:.1f} (frame t alone {row[9]:.1f})"
         rows[clip.kind].append(row)
         print(f"{folder.name:16s} AbsRel {row[0]:.3f} (tracks {row[2]:.3f})  δ<1.25 {row[1]:.2f} (tracks {row[3]:.2f})  "
-              f"warp fill {row[4]:.1%} PSNR {row[5]:.1f}  ceiling fill {row[6]:.1%} PSNR {row[7]:.1f}", flush=True)
-    print("\nkind     clips  AbsRel ours/tracks  δ<1.25 ours/tracks  warp fill / PSNR  ceiling fill / PSNR")
+              f"warp fill {row[4]:.1%} PSNR {row[5]:.1f}  ceiling fill {row[6]:.1%} PSNR {row[7]:.1f}{shift}", flush=True)
+    print("\nkind     clips  AbsRel ours/tracks  δ<1.25 ours/tracks  warp fill / PSNR  ceiling fill / PSNR"
+          "  t+8 PSNR / frame t alone")
     for kind, values in rows.items():
         if values:
             m = np.mean(values, 0)
+            shift = f"  {m[8]:.1f} / {m[9]:.1f}" if len(m) > 8 else ""
             print(f"{kind:8s} {len(values):5d}  {m[0]:.3f} / {m[2]:.3f}       {m[1]:.2f} / {m[3]:.2f}         "
-                  f"{m[4]:.1%} / {m[5]:.1f}     {m[6]:.1%} / {m[7]:.1f}")
+                  f"{m[4]:.1%} / {m[5]:.1f}     {m[6]:.1%} / {m[7]:.1f}{shift}")
     print("goals:", ", ".join(f"{k} ≥ {v}" for k, v in GOALS.items()))
 
 

@@ -57,7 +57,7 @@ def render(frames: np.ndarray, tracks, depth, count: int, camera: CameraTrack, m
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--footage", default="/work/shared/footage/*.mp4")
-    parser.add_argument("--static", default="backpack", help="comma-separated clip names with a static scene")
+    parser.add_argument("--static", default="apple,backpack", help="comma-separated clip names with a static scene")
     parser.add_argument("--size", default=None, help="resize the footage to WxH first (e.g. 854x480)")
     parser.add_argument("--model", default=None, help="model folder (default: the built-in model)")
     parser.add_argument("--frames", type=int, default=49, help="frames of the timed orbit render")
