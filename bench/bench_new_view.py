@@ -103,15 +103,16 @@ def time_shift(frames: np.ndarray, tracks, depth) -> tuple[float, float, float, 
     """Target frame t = the source camera of frame t + :data:`SHIFT`, against footage frame t + SHIFT.
 
     Returns the warp's PSNR on the pixels it covers, the same for source frame t alone (the geometry
-    without the nearest view or the fill: ``fill_offsets=()``) and for the unwarped frame t (the
-    floor), both on the warp's covered pixels, and the warp's share of holes.
+    without the nearest view or the fill: ``fill_offsets=()``) on the pixels that one covers, the
+    unwarped frame t's (the floor) on the warp's, and the warp's share of holes.
     """
     T = tracks.num_frames - SHIFT
     later = CameraTrack(K=tracks.K[SHIFT:], w2c=tracks.w2c[SHIFT:], size=tracks.size, fps=tracks.fps)
     shift_tracks, shift_depth, truth = tracks.subset(frames=slice(0, T)), depth.subset(slice(0, T)), frames[SHIFT:]
     out, holes = warp_video(frames[:T], shift_tracks, later, depth=shift_depth)
-    alone, _ = warp_video(frames[:T], shift_tracks, later, depth=shift_depth, fill_offsets=())
-    return psnr(out, truth, ~holes), psnr(alone, truth, ~holes), psnr(frames[:T], truth, ~holes), float(holes.mean())
+    alone, alone_holes = warp_video(frames[:T], shift_tracks, later, depth=shift_depth, fill_offsets=())
+    return (psnr(out, truth, ~holes), psnr(alone, truth, ~alone_holes), psnr(frames[:T], truth, ~holes),
+            float(holes.mean()))
 
 
 def main() -> None:

@@ -286,22 +286,28 @@ def nearest_source(t: int, frames: Sequence[int], tracks: Tracks, target: Camera
 
 
 def _unchanged(near: np.ndarray, own: np.ndarray, scale: float) -> np.ndarray:
-    """Where two warps (Ht, Wt, 3) into one target show the same scene, up to a few pixels' misplacement.
+    """Where two splats (Ht, Wt, 4) (:func:`splat_view`) into one target show the same scene, up to a few
+    pixels' misplacement; compared at half resolution.
 
     Each one's colour must lie, on every channel, within the other's range over a square of
     ± :data:`CHANGE_REACH` of the diagonal, widened by :data:`CHANGE_MARGIN` × ``scale`` (white: 255
     for uint8 footage, 1 for scene-linear). Returns a weight (Ht, Wt) float32 in [0, 1]: 0 where
-    they disagree (isolated pixels aside), grown by the reach and feathered over as much again.
+    they disagree (isolated pixels aside) and up to the reach around, rising to 1 over as much again.
     """
-    size = 2 * max(1, round(CHANGE_REACH * np.hypot(*near.shape[:2]))) + 1
-    box = np.ones((size, size), np.uint8)
+    H, W = near.shape[:2]
+    half = (max(1, W // 2), max(1, H // 2))
+    near, own = (cv2.resize(sums, half, interpolation=cv2.INTER_AREA) for sums in (near, own))
+    near, own = (sums[..., :3] / np.maximum(sums[..., 3:], 1e-12) for sums in (near, own))
+    reach = max(1, round(CHANGE_REACH * np.hypot(*half)))
+    box = np.ones((2 * reach + 1,) * 2, np.uint8)
     margin = np.float32(CHANGE_MARGIN * scale)
     agree = np.ones(near.shape[:2], bool)
     for a, b in ((near, own), (own, near)):
         agree &= ((a >= cv2.erode(b, box) - margin) & (a <= cv2.dilate(b, box) + margin)).all(-1)
     changed = cv2.morphologyEx((~agree).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    changed = cv2.dilate(changed, box)
-    return cv2.blur(1.0 - changed.astype(np.float32), (size, size))
+    changed = cv2.dilate(changed, np.ones((4 * reach + 1,) * 2, np.uint8))  # blurred by the reach: 0 up to it
+    weight = cv2.blur(1.0 - changed.astype(np.float32), (2 * reach + 1,) * 2)
+    return cv2.resize(weight, (W, H), interpolation=cv2.INTER_LINEAR)
 
 
 def warp_frame(t: int, sources: dict[int, tuple[np.ndarray | None, np.ndarray, np.ndarray]], tracks: Tracks,
@@ -323,18 +329,16 @@ def warp_frame(t: int, sources: dict[int, tuple[np.ndarray | None, np.ndarray, n
         near_image, near_z, near_static = sources[near]
         other = splat_view(near_image, near_z, tracks.K[near], tracks.w2c[near], target.K[t], target.w2c[t],
                            target.size, keep=near_static)
-        own_seen, near_seen = sums[..., -1] >= MIN_SPLAT_WEIGHT, other[..., -1] >= MIN_SPLAT_WEIGHT
-        if image is None:
-            weight = near_seen.astype(np.float32)
-        else:
-            own_rgb = sums[..., :3] / np.maximum(sums[..., 3:], 1e-12)
-            near_rgb = other[..., :3] / np.maximum(other[..., 3:], 1e-12)
-            weight = np.where(own_seen, _unchanged(near_rgb, own_rgb, 255.0 if image.dtype == np.uint8 else 1.0),
-                              1.0) * near_seen
-        # Normalised sums (total weight 1 where seen), mixed by where the near view may stand for frame t.
-        own_sums = sums / np.maximum(sums[..., -1:], 1e-12) * own_seen[..., None]
-        near_sums = other / np.maximum(other[..., -1:], 1e-12) * near_seen[..., None]
-        sums = weight[..., None] * near_sums + (1 - weight[..., None]) * own_sums
+        own_weight, near_weight = sums[..., -1], other[..., -1]
+        own_seen, near_seen = own_weight >= MIN_SPLAT_WEIGHT, near_weight >= MIN_SPLAT_WEIGHT
+        # How far the near view stands for frame t: where it shows the same (and where frame t shows nothing).
+        weight = near_seen.astype(np.float32)
+        if image is not None:
+            white = 255.0 if image.dtype == np.uint8 else 1.0
+            weight *= np.where(own_seen, _unchanged(other, sums, white), np.float32(1.0))
+        # The two splats mixed by that weight, each normalised (a total weight of 1 where either is seen).
+        sums = (sums * ((own_seen - weight) / np.maximum(own_weight, 1e-12))[..., None]
+                + other * (weight / np.maximum(near_weight, 1e-12))[..., None])
     fill_frames = [t + k for k in fill_offsets if t + k != near]
     hole = sums[..., -1] < MIN_SPLAT_WEIGHT
     for s in fill_frames:
