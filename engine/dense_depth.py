@@ -85,6 +85,9 @@ SUPPORT_RATIO = 1.25
 SUPPORT_RADIUS = 2.0
 """Radius (in mean track spacings) of the image neighbourhood in which a track's depth needs support."""
 
+SUPPORT_WIDENING = 4
+"""Most times the support neighbourhood widens (doubling) where tracks are too sparse to judge a depth."""
+
 MIN_SUPPORT = 2
 """Neighbouring tracks of about the same depth a track needs to be used (when it has enough neighbours to judge)."""
 
@@ -269,28 +272,38 @@ def unsupported_depths(x: np.ndarray, y: np.ndarray, inv: np.ndarray, shape: tup
     surface: spread over the image it becomes a blob of wrong depth, which a camera move smears across
     the frame. A track counts as unsupported when, among the tracks within :data:`SUPPORT_RADIUS` mean
     spacings of it (at least 2 × :data:`MIN_SUPPORT` of them), fewer than :data:`MIN_SUPPORT` have a
-    depth within about :data:`SUPPORT_RATIO` of its own (log-depth bins of that width, ± one bin). A real
-    object, even a thin one, has several tracks of its depth and keeps them. ``shape`` (h, w) is the
-    image the pixels belong to; counting runs on a grid there (no per-track search).
+    depth within about :data:`SUPPORT_RATIO` of its own (log-depth bins of that width, ± one bin). Where
+    tracks are sparse (a plain surface) the neighbourhood widens, up to :data:`SUPPORT_WIDENING` times,
+    until it holds enough of them: there a lone track would spread the furthest. A real object, even a
+    thin one, has several tracks of its depth and keeps them. ``shape`` (h, w) is the image the pixels
+    belong to; counting runs on a grid there (no per-track search).
     """
     h, w = shape
+    lone = np.zeros(len(inv), bool)
     if len(inv) <= 2 * MIN_SUPPORT:
-        return np.zeros(len(inv), bool)
+        return lone
     log_inv = np.log(inv)
     bins = np.floor((log_inv - log_inv.min()) / np.log(SUPPORT_RATIO)).astype(np.int64)
     cols = np.clip(np.round(x).astype(np.int64), 0, w - 1)
     rows = np.clip(np.round(y).astype(np.int64), 0, h - 1)
-    radius = max(1, round(SUPPORT_RADIUS * np.sqrt(h * w / len(inv))))
-    counts = np.zeros((bins.max() + 3, h, w), np.float32)  # one empty bin on either side
-    np.add.at(counts, (bins + 1, rows, cols), 1.0)
-    window = (2 * radius + 1, 2 * radius + 1)
-    counts = np.stack([cv2.boxFilter(c, -1, window, normalize=False, borderType=cv2.BORDER_CONSTANT)
-                       for c in counts])
-    near = counts[:, rows, cols]                                        # (bins, N): tracks around each track
+    grid = np.zeros((bins.max() + 3, h, w), np.float32)  # one empty bin on either side
+    np.add.at(grid, (bins + 1, rows, cols), 1.0)
     b, each = bins + 1, np.arange(len(bins))
-    alike = near[b - 1, each] + near[b, each] + near[b + 1, each] - 1
-    around = near.sum(0) - 1
-    return (around >= 2 * MIN_SUPPORT) & (alike < MIN_SUPPORT)
+    judged = np.zeros(len(inv), bool)
+    radius = max(1, round(SUPPORT_RADIUS * np.sqrt(h * w / len(inv))))
+    for _ in range(SUPPORT_WIDENING.bit_length()):  # radius × 1, 2, 4, …
+        window = (2 * radius + 1, 2 * radius + 1)
+        counts = np.stack([cv2.boxFilter(c, -1, window, normalize=False, borderType=cv2.BORDER_CONSTANT)
+                           for c in grid])
+        near = counts[:, rows, cols]                                    # (bins, N): tracks around each track
+        alike = near[b - 1, each] + near[b, each] + near[b + 1, each] - 1
+        now = ~judged & (near.sum(0) - 1 >= 2 * MIN_SUPPORT)
+        lone[now] = alike[now] < MIN_SUPPORT
+        judged |= now
+        if judged.all():
+            break
+        radius *= 2
+    return lone
 
 
 def scaled_intrinsics(K: np.ndarray, sx: float, sy: float) -> np.ndarray:

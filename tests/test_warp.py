@@ -74,6 +74,27 @@ def test_lone_wrong_track_depths_are_left_out_and_real_objects_kept(shot):
     assert np.median(np.abs(full[square] / depth[t][square] - 1)) < 0.02
 
 
+def test_a_lone_wrong_depth_on_a_sparsely_tracked_surface_is_left_out(shot):
+    cam, frames, depth, tracks = shot
+    t = 2
+    vis = np.flatnonzero(tracks.vis[t])
+    centre = np.array(cam.size) / 2
+    backdrop = vis[np.abs(tracks.uv[t, vis] - centre).max(1) > 40]
+    wrong = backdrop[len(backdrop) // 2]
+    # A plain patch: no other track within 9 px, so the usual neighbourhood holds too few to judge by.
+    sparse = dataclasses.replace(tracks, vis=tracks.vis.copy(), xyz=tracks.xyz.copy())
+    gap = np.linalg.norm(tracks.uv[t] - tracks.uv[t, wrong], axis=-1) < 9
+    gap[wrong] = False
+    sparse.vis[t, gap] = False
+    clean = dense_depth(frames, sparse).frame(t)[0]
+    c2w = np.linalg.inv(tracks.w2c[t])
+    cam_xyz = tracks.xyz[t, wrong] @ tracks.w2c[t, :3, :3].T + tracks.w2c[t, :3, 3]
+    sparse.xyz[t, wrong] = (cam_xyz / 10) @ c2w[:3, :3].T + c2w[:3, 3]  # triangulated 10x too near
+    full = dense_depth(frames, sparse).frame(t)[0]
+    u, v = np.round(tracks.uv[t, wrong]).astype(int)
+    assert abs(full[v, u] / clean[v, u] - 1) < 0.05
+
+
 def test_orbit_matches_ground_truth_and_tears_only_at_the_depth_step(shot):
     cam, frames, depth, tracks = shot
     target = orbit_camera(cam, 15.0)
