@@ -85,8 +85,8 @@ SUPPORT_RATIO = 1.25
 SUPPORT_RADIUS = 2.0
 """Radius (in mean track spacings) of the image neighbourhood in which a track's depth needs support."""
 
-SUPPORT_WIDENING = 4
-"""Most times the support neighbourhood widens (doubling) where tracks are too sparse to judge a depth."""
+SUPPORT_WIDENING = 2
+"""Widest support neighbourhood, in radii: where tracks are too sparse to judge a depth it doubles up to this."""
 
 MIN_SUPPORT = 2
 """Neighbouring tracks of about the same depth a track needs to be used (when it has enough neighbours to judge)."""
@@ -290,8 +290,9 @@ def unsupported_depths(x: np.ndarray, y: np.ndarray, inv: np.ndarray, shape: tup
     np.add.at(grid, (bins + 1, rows, cols), 1.0)
     b, each = bins + 1, np.arange(len(bins))
     judged = np.zeros(len(inv), bool)
-    radius = max(1, round(SUPPORT_RADIUS * np.sqrt(h * w / len(inv))))
-    for _ in range(SUPPORT_WIDENING.bit_length()):  # radius × 1, 2, 4, …
+    base = max(1, round(SUPPORT_RADIUS * np.sqrt(h * w / len(inv))))
+    radius = base
+    while radius <= base * SUPPORT_WIDENING:  # radius × 1, 2, … (doubling)
         window = (2 * radius + 1, 2 * radius + 1)
         counts = np.stack([cv2.boxFilter(c, -1, window, normalize=False, borderType=cv2.BORDER_CONSTANT)
                            for c in grid])

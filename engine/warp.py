@@ -15,11 +15,12 @@ Per target frame t (vectorised numpy/OpenCV, no per-pixel Python):
    reproduces the footage pixel for pixel.
 4. Nearest view: when another source frame s within the fill's reach sits much nearer the target
    camera than frame t (:func:`nearest_source`), frame s is splatted too, and wherever the two agree
-   (the scene there did not change between t and s, :func:`_unchanged`) frame s's colours are used:
-   a depth error displaces a pixel in proportion to how far the camera moves, so the nearer view is
-   placed better. Where they disagree (something moved) frame t stays: the view shows time t.
-   On a static shot the camera of frame t + 8 thus reproduces footage frame t + 8.
-5. Temporal fill: target pixels that frame t does not show (total weight < :data:`MIN_SPLAT_WEIGHT`)
+   (the scene there did not change between t and s, :func:`_unchanged`), and where frame t shows
+   nothing, frame s's colours are used: a depth error displaces a pixel in proportion to how far
+   the camera moves, so the nearer view is placed better. Where they disagree (something moved)
+   frame t stays: the view shows time t. On a static shot the camera of frame t + 8 thus
+   reproduces footage frame t + 8.
+5. Temporal fill: target pixels that neither shows (total weight < :data:`MIN_SPLAT_WEIGHT`)
    take what neighbouring source frames t ± k (k in :data:`FILL_OFFSETS`) show there, placed by
    the same geometry with their own depth and camera. Moving things (``dynamic`` share ≥ 0.5) are
    left out: at another time they are elsewhere. Nearer frames go first; a pixel filled once stays.
@@ -43,6 +44,7 @@ from .errors import UserError
 from .geometry.camera import CameraTrack
 from .geometry.sampling import bilinear_taps, sample_bilinear
 from .io.tracks import Tracks
+from .io.video import linear_to_srgb8
 from .jobs import Progress
 from .runtime import intra_op_threads
 
@@ -74,14 +76,15 @@ FILL_OFFSETS = (3, -3, 12, -12)
 """Source frames (relative to the target frame) that fill what the frame itself does not show."""
 
 FRAME_REACH = 2 * max(abs(k) for k in FILL_OFFSETS)
-"""How far behind the newest source frame it has read the warp may still ask for one (t + 12, then t - 12)."""
+"""How far behind the newest source frame it has read the warp may still ask for one (it reads t + 12
+for target frame t, which may use t - 12)."""
 
 SPLAT_CHUNK = 1 << 18
 """Points splatted at a time (a chunk's temporaries take about 100 bytes a point)."""
 
 WARP_THREADS = intra_op_threads()
 """Target frames warped at once by :func:`iter_warp`: the cores this process may use, up to 8 (each frame
-holds its temporaries, ~0.1 GB at 1080p)."""
+holds its temporaries, ~0.1 GB at 1080p, about twice that with a nearest view)."""
 
 NEAR_SHARE = 0.5
 """Another source frame replaces frame t as the warp's main view when its camera is nearer the target
@@ -91,7 +94,7 @@ CHANGE_REACH = 0.005
 """How far two views of the same static scene may disagree in placement: a share of the target's diagonal."""
 
 CHANGE_MARGIN = 0.05
-"""Colour difference (a share of white) two views of the same scene may have beyond their placement."""
+"""Colour difference (a share of display white) two views of the same scene may have beyond their placement."""
 
 DYNAMIC_SHARE = 0.5
 """Source pixels with at least this share of moving tracks around them are not used for the fill."""
@@ -285,25 +288,30 @@ def nearest_source(t: int, frames: Sequence[int], tracks: Tracks, target: Camera
     return best if distance[best] < NEAR_SHARE * distance[t] else t
 
 
-def _unchanged(near: np.ndarray, own: np.ndarray, scale: float) -> np.ndarray:
+def _unchanged(first: np.ndarray, second: np.ndarray, linear: bool) -> np.ndarray:
     """Where two splats (Ht, Wt, 4) (:func:`splat_view`) into one target show the same scene, up to a few
-    pixels' misplacement; compared at half resolution.
+    pixels' misplacement; compared at half resolution, in display values (``linear``: scene-linear
+    footage, encoded to sRGB first).
 
     Each one's colour must lie, on every channel, within the other's range over a square of
-    ± :data:`CHANGE_REACH` of the diagonal, widened by :data:`CHANGE_MARGIN` × ``scale`` (white: 255
-    for uint8 footage, 1 for scene-linear). Returns a weight (Ht, Wt) float32 in [0, 1]: 0 where
-    they disagree (isolated pixels aside) and up to the reach around, rising to 1 over as much again.
+    ± :data:`CHANGE_REACH` of the diagonal, widened by :data:`CHANGE_MARGIN` of white; a pixel that either
+    does not show agrees. Returns a weight (Ht, Wt) float32 in [0, 1]: 0 where they disagree
+    (isolated pixels aside) and up to the reach around, then rising to 1 over twice the reach.
     """
-    H, W = near.shape[:2]
+    H, W = first.shape[:2]
     half = (max(1, W // 2), max(1, H // 2))
-    near, own = (cv2.resize(sums, half, interpolation=cv2.INTER_AREA) for sums in (near, own))
-    near, own = (sums[..., :3] / np.maximum(sums[..., 3:], 1e-12) for sums in (near, own))
+    small = [cv2.resize(sums, half, interpolation=cv2.INTER_AREA) for sums in (first, second)]
+    unseen = (small[0][..., 3] < MIN_SPLAT_WEIGHT) | (small[1][..., 3] < MIN_SPLAT_WEIGHT)
+    rgb = [sums[..., :3] / np.maximum(sums[..., 3:], 1e-12) for sums in small]
+    if linear:
+        rgb = [linear_to_srgb8(c).astype(np.float32) for c in rgb]
     reach = max(1, round(CHANGE_REACH * np.hypot(*half)))
     box = np.ones((2 * reach + 1,) * 2, np.uint8)
-    margin = np.float32(CHANGE_MARGIN * scale)
-    agree = np.ones(near.shape[:2], bool)
-    for a, b in ((near, own), (own, near)):
+    margin = np.float32(CHANGE_MARGIN * 255)
+    agree = np.ones(half[::-1], bool)
+    for a, b in ((rgb[0], rgb[1]), (rgb[1], rgb[0])):
         agree &= ((a >= cv2.erode(b, box) - margin) & (a <= cv2.dilate(b, box) + margin)).all(-1)
+    agree |= unseen
     changed = cv2.morphologyEx((~agree).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     changed = cv2.dilate(changed, np.ones((4 * reach + 1,) * 2, np.uint8))  # blurred by the reach: 0 up to it
     weight = cv2.blur(1.0 - changed.astype(np.float32), (2 * reach + 1,) * 2)
@@ -334,10 +342,9 @@ def warp_frame(t: int, sources: dict[int, tuple[np.ndarray | None, np.ndarray, n
         # How far the near view stands for frame t: where it shows the same (and where frame t shows nothing).
         weight = near_seen.astype(np.float32)
         if image is not None:
-            white = 255.0 if image.dtype == np.uint8 else 1.0
-            weight *= np.where(own_seen, _unchanged(other, sums, white), np.float32(1.0))
+            weight *= np.where(own_seen, _unchanged(other, sums, image.dtype != np.uint8), np.float32(1.0))
         # The two splats mixed by that weight, each normalised (a total weight of 1 where either is seen).
-        sums = (sums * ((own_seen - weight) / np.maximum(own_weight, 1e-12))[..., None]
+        sums = (sums * (own_seen * (1 - weight) / np.maximum(own_weight, 1e-12))[..., None]
                 + other * (weight / np.maximum(near_weight, 1e-12))[..., None])
     fill_frames = [t + k for k in fill_offsets if t + k != near]
     hole = sums[..., -1] < MIN_SPLAT_WEIGHT
