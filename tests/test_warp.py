@@ -51,19 +51,29 @@ def test_dense_depth_agrees_with_the_tracks_and_the_truth(shot):
         assert np.median(np.abs(full[~edge] / depth[t][~edge] - 1)) < 0.02
 
 
+def _backdrop(cam: CameraTrack, tracks, t: int) -> np.ndarray:
+    """Indices of the tracks visible in frame t well away from the square (on the backdrop)."""
+    vis = np.flatnonzero(tracks.vis[t])
+    return vis[np.abs(tracks.uv[t, vis] - np.array(cam.size) / 2).max(1) > 40]
+
+
+def _too_near(tracks, t: int, wrong) -> None:
+    """Move tracks ``wrong`` in frame t 10x nearer the camera along their rays, as a failed triangulation is."""
+    c2w = np.linalg.inv(tracks.w2c[t])
+    cam_xyz = tracks.xyz[t, wrong] @ tracks.w2c[t, :3, :3].T + tracks.w2c[t, :3, 3]
+    tracks.xyz[t, wrong] = (cam_xyz / 10) @ c2w[:3, :3].T + c2w[:3, 3]
+
+
 def test_lone_wrong_track_depths_are_left_out_and_real_objects_kept(shot):
     cam, frames, depth, tracks = shot
     t = 2
-    vis = np.flatnonzero(tracks.vis[t])
     centre = np.array(cam.size) / 2
-    # Three far-apart backdrop tracks (well away from the square) triangulated 10x too near, as a failed
-    # triangulation is: spread over the image, each would be a blob of wrong depth that a move smears.
-    backdrop = vis[np.abs(tracks.uv[t, vis] - centre).max(1) > 40]
+    # Three far-apart backdrop tracks triangulated 10x too near: spread over the image, each would be a
+    # blob of wrong depth that a move smears.
+    backdrop = _backdrop(cam, tracks, t)
     wrong = backdrop[[0, len(backdrop) // 2, -1]]
     bad = dataclasses.replace(tracks, xyz=tracks.xyz.copy())
-    c2w = np.linalg.inv(tracks.w2c[t])
-    cam_xyz = tracks.xyz[t, wrong] @ tracks.w2c[t, :3, :3].T + tracks.w2c[t, :3, 3]
-    bad.xyz[t, wrong] = (cam_xyz / 10) @ c2w[:3, :3].T + c2w[:3, 3]
+    _too_near(bad, t, wrong)
     clean = dense_depth(frames, tracks).frame(t)[0]
     full = dense_depth(frames, bad).frame(t)[0]
     for i in wrong:
@@ -77,9 +87,7 @@ def test_lone_wrong_track_depths_are_left_out_and_real_objects_kept(shot):
 def test_a_lone_wrong_depth_on_a_sparsely_tracked_surface_is_left_out(shot):
     cam, frames, depth, tracks = shot
     t = 2
-    vis = np.flatnonzero(tracks.vis[t])
-    centre = np.array(cam.size) / 2
-    backdrop = vis[np.abs(tracks.uv[t, vis] - centre).max(1) > 40]
+    backdrop = _backdrop(cam, tracks, t)
     wrong = backdrop[len(backdrop) // 2]
     # A plain patch: no other track within 9 px, so the usual neighbourhood holds too few to judge by.
     sparse = dataclasses.replace(tracks, vis=tracks.vis.copy(), xyz=tracks.xyz.copy())
@@ -87,9 +95,7 @@ def test_a_lone_wrong_depth_on_a_sparsely_tracked_surface_is_left_out(shot):
     gap[wrong] = False
     sparse.vis[t, gap] = False
     clean = dense_depth(frames, sparse).frame(t)[0]
-    c2w = np.linalg.inv(tracks.w2c[t])
-    cam_xyz = tracks.xyz[t, wrong] @ tracks.w2c[t, :3, :3].T + tracks.w2c[t, :3, 3]
-    sparse.xyz[t, wrong] = (cam_xyz / 10) @ c2w[:3, :3].T + c2w[:3, 3]  # triangulated 10x too near
+    _too_near(sparse, t, wrong)
     full = dense_depth(frames, sparse).frame(t)[0]
     u, v = np.round(tracks.uv[t, wrong]).astype(int)
     assert abs(full[v, u] / clean[v, u] - 1) < 0.05
